@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using TriggerEngine.Core.Policy;
+using TriggerEngine.Core.Ports;
+
+namespace TriggerEngine.Adapters.Consent;
+
+/// <summary>
+/// The embedded consent store: a SQLite table in the data directory (durable before <c>PUT</c> returns)
+/// with an in-process cache in front. Writes are serialized; reads hit the cache.
+/// </summary>
+public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
+{
+    private readonly SqliteConnection _db;
+    private readonly ConcurrentDictionary<string, ConsentRecord?> _cache = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public EmbeddedConsentStore(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        _db.Open();
+        Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" +
+             "CREATE TABLE IF NOT EXISTS consent (customer_id TEXT PRIMARY KEY, record TEXT NOT NULL, updated_at INTEGER NOT NULL);");
+    }
+
+    public async ValueTask<ConsentRecord?> GetAsync(string customerId, CancellationToken cancellationToken = default)
+    {
+        if (_cache.TryGetValue(customerId, out var cached)) return cached;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT record FROM consent WHERE customer_id = $id";
+            cmd.Parameters.AddWithValue("$id", customerId);
+            var json = cmd.ExecuteScalar() as string;
+            var record = json is null ? null : Deserialize(json);
+            _cache[customerId] = record;
+            return record;
+        }
+        finally { _gate.Release(); }
+    }
+
+    public async ValueTask<ConsentRecord> PutAsync(string customerId, ConsentRecord record, CancellationToken cancellationToken = default)
+    {
+        var stored = await GetAsync(customerId, cancellationToken);
+        if (!ConsentRecord.Supersedes(record, stored)) return stored!;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "INSERT INTO consent (customer_id, record, updated_at) VALUES ($id, $r, $u) " +
+                              "ON CONFLICT(customer_id) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at " +
+                              "WHERE excluded.updated_at >= consent.updated_at";
+            cmd.Parameters.AddWithValue("$id", customerId);
+            cmd.Parameters.AddWithValue("$r", JsonSerializer.Serialize(record));
+            cmd.Parameters.AddWithValue("$u", record.UpdatedAt.UtcTicks);
+            cmd.ExecuteNonQuery();
+            _cache[customerId] = record;
+            return record;
+        }
+        finally { _gate.Release(); }
+    }
+
+    public async ValueTask DeleteAsync(string customerId, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "DELETE FROM consent WHERE customer_id = $id";
+            cmd.Parameters.AddWithValue("$id", customerId);
+            cmd.ExecuteNonQuery();
+            _cache.TryRemove(customerId, out _);
+        }
+        finally { _gate.Release(); }
+    }
+
+    private static ConsentRecord Deserialize(string json)
+    {
+        var r = JsonSerializer.Deserialize<StoredConsent>(json)!;
+        return new ConsentRecord(r.Channels, r.Purposes, r.MaxPerWeek, r.OptOutTopics, r.UnsubscribedAll, r.UpdatedAt);
+    }
+
+    private sealed record StoredConsent(Dictionary<string, bool> Channels, Dictionary<string, bool> Purposes, int? MaxPerWeek,
+        List<string> OptOutTopics, bool UnsubscribedAll, DateTimeOffset UpdatedAt);
+
+    private void Exec(string sql)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        _db.Dispose();
+        _gate.Dispose();
+    }
+}

@@ -1,0 +1,42 @@
+namespace TriggerEngine.Cluster.Hosting;
+
+/// <summary>How this node joins the cluster and where it keeps state (section <c>Cluster</c> and <c>Persistence</c>).</summary>
+public sealed record EngineClusterOptions
+{
+    /// <summary>Remoting host; loopback for the embedded default.</summary>
+    public string Hostname { get; init; } = "127.0.0.1";
+
+    /// <summary>Remoting port; 0 picks a free one (fine for a single node).</summary>
+    public int Port { get; init; }
+
+    /// <summary>Seed nodes (akka.tcp://trigger-engine@host:port). None: the node forms a cluster of its own.</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+
+    public int ShardCount { get; init; } = 100;
+
+    /// <summary>Entities idle this long are passivated (their state stays in the journal).</summary>
+    public TimeSpan PassivateIdleAfter { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long HTTP and timers wait for an entity to confirm before answering 503.</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Wall-clock mode: how often due timers are looked for.</summary>
+    public TimeSpan TimerTick { get; init; } = TimeSpan.FromMilliseconds(250);
+}
+
+/// <summary>Akka.Persistence.Sql settings (section <c>Persistence</c>).</summary>
+public sealed record EnginePersistenceOptions
+{
+    /// <summary><c>sqlite</c> (embedded default) or <c>postgresql</c>.</summary>
+    public string Provider { get; init; } = "sqlite";
+
+    /// <summary>Connection string; for SQLite, empty means <c>{DataDirectory}/engine.db</c>.</summary>
+    public string ConnectionString { get; init; } = "";
+
+    public string LinqToDbProviderName => Provider.ToLowerInvariant() switch
+    {
+        "sqlite" => "SQLite.MS",
+        "postgresql" or "postgres" => "PostgreSQL.15",
+        _ => throw new ArgumentException($"Persistence:Provider '{Provider}' is not supported (sqlite, postgresql)"),
+    };
+}

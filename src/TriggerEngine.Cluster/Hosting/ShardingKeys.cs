@@ -1,0 +1,20 @@
+using Akka.Cluster.Sharding;
+using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Products;
+
+namespace TriggerEngine.Cluster.Hosting;
+
+/// <summary>Registry keys for the actors the host talks to.</summary>
+public sealed class CustomerRegion;
+public sealed class ProductRegion;
+public sealed class TimerSchedulerActor;
+
+public sealed class CustomerMessageExtractor(int maxShards) : HashCodeMessageExtractor(maxShards)
+{
+    public override string? EntityId(object message) => (message as IWithCustomerId)?.CustomerId;
+}
+
+public sealed class ProductMessageExtractor(int maxShards) : HashCodeMessageExtractor(maxShards)
+{
+    public override string? EntityId(object message) => (message as IWithProductId)?.ProductId;
+}

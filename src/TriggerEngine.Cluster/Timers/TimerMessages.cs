@@ -1,0 +1,20 @@
+namespace TriggerEngine.Cluster.Timers;
+
+/// <summary>A customer's next wake-up (null: none pending).</summary>
+public sealed record WakeAt(string CustomerId, DateTimeOffset? Due);
+
+/// <summary>Event-clock mode: the latest event time an accepted request carried.</summary>
+public sealed record EventTimeObserved(DateTimeOffset Timestamp);
+
+/// <summary>Event-clock mode: move the watermark to <see cref="To"/> and fire everything due by then.</summary>
+public sealed record AdvanceWatermark(DateTimeOffset To);
+
+public abstract record WatermarkResult;
+public sealed record WatermarkAdvanced(DateTimeOffset Watermark, int CustomersWoken) : WatermarkResult;
+public sealed record WatermarkRejected(DateTimeOffset Watermark, string Reason) : WatermarkResult;
+
+/// <summary>Wall-clock mode: look for due timers.</summary>
+public sealed record CheckDueTimers
+{
+    public static readonly CheckDueTimers Instance = new();
+}

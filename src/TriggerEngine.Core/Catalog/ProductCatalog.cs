@@ -1,0 +1,85 @@
+using TriggerEngine.Core.Events;
+
+namespace TriggerEngine.Core.Catalog;
+
+/// <summary>
+/// The product side of price drop, back in stock and replenishment: it records which customers showed
+/// interest (and the lowest price each saw), and turns a catalog update into the notifications each of
+/// those customers must get. The customer side decides whether to fire (exits, thresholds).
+/// </summary>
+public static class ProductCatalog
+{
+    /// <summary>A customer viewed, carted, subscribed to or ordered the product. Returns the catalog facts
+    /// to hand back to that customer (replenishment needs <c>consumption_days</c>).</summary>
+    public static ProductFacts? OnInterest(ProductState p, InterestShown i)
+    {
+        if (!p.Interests.TryGetValue(i.CustomerId, out var interest)) p.Interests[i.CustomerId] = interest = new Interest();
+        if (i.Kind != InterestKind.Ordered)
+        {
+            if (i.Timestamp > interest.LastAt) interest.LastAt = i.Timestamp;
+            var seen = i.Price ?? p.Price;
+            if (seen is { } price && (interest.LowestSeenPrice is null || price < interest.LowestSeenPrice))
+                interest.LowestSeenPrice = price;
+            AddBounded(interest.Evidence, i.MessageId);
+            if (i.Kind == InterestKind.Subscribed || (i.Kind == InterestKind.Viewed && p.InStock == false))
+            {
+                interest.WaitingSince ??= i.Timestamp;
+                AddBounded(interest.WaitingEvidence, i.MessageId);
+            }
+        }
+        return p.ConsumptionDays is null && p.PackSize is null && p.Category is null
+            ? null
+            : new ProductFacts($"facts:{p.ProductId}:{i.MessageId}", i.Timestamp, p.ProductId, p.ConsumptionDays,
+                p.PackSize, p.Category);
+    }
+
+    /// <summary>Applies a catalog update; returns, per customer, the notification it triggers.</summary>
+    public static IReadOnlyList<(string CustomerId, CustomerEvent Notification)> OnUpdate(ProductState p, CatalogUpdate u,
+        TimeSpan lookback)
+    {
+        var notes = new List<(string, CustomerEvent)>();
+        var oldPrice = p.Price;
+        var wasInStock = p.InStock;
+        p.Exists = true;
+        p.Price = u.Price ?? p.Price;
+        p.Currency = u.Currency ?? p.Currency;
+        p.InStock = u.InStock ?? p.InStock;
+        p.Category = u.Category ?? p.Category;
+        p.PackSize = u.PackSize ?? p.PackSize;
+        p.ConsumptionDays = u.ConsumptionDays ?? p.ConsumptionDays;
+        p.UpdatedAt = u.Timestamp;
+
+        foreach (var (cid, i) in p.Interests.Where(kv => kv.Value.LastAt < u.Timestamp - lookback && kv.Value.WaitingSince is null).ToArray())
+            p.Interests.Remove(cid);
+
+        if (u.Price is { } newPrice && oldPrice is { } before && newPrice < before)
+        {
+            foreach (var (cid, i) in p.Interests.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                if (i.LowestSeenPrice is not { } lowest || i.Evidence.Count == 0) continue;
+                if (u.Timestamp - i.LastAt > lookback) continue;
+                notes.Add((cid, new PriceDropped($"price:{p.ProductId}:{newPrice}:{u.Timestamp.UtcTicks}", u.Timestamp,
+                    p.ProductId, newPrice, lowest, i.LastAt, i.Evidence.ToArray(), p.Category)));
+            }
+        }
+        if (wasInStock == false && p.InStock == true)
+        {
+            foreach (var (cid, i) in p.Interests.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                if (i.WaitingSince is not { } since) continue;
+                notes.Add((cid, new BackInStock($"restock:{p.ProductId}:{u.Timestamp.UtcTicks}", u.Timestamp, p.ProductId,
+                    since, i.WaitingEvidence.ToArray(), p.Price, p.Category)));
+                i.WaitingSince = null;
+                i.WaitingEvidence.Clear();
+            }
+        }
+        return notes;
+    }
+
+    private static void AddBounded(List<string> list, string id)
+    {
+        if (list.Contains(id)) return;
+        list.Add(id);
+        if (list.Count > Interest.EvidenceLimit) list.RemoveAt(0);
+    }
+}

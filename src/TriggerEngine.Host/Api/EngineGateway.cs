@@ -1,0 +1,60 @@
+using Akka.Actor;
+using Akka.Hosting;
+using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Hosting;
+using TriggerEngine.Cluster.Products;
+using TriggerEngine.Cluster.Timers;
+using TriggerEngine.Core.Events;
+using TriggerEngine.Host.Segment;
+
+namespace TriggerEngine.Host.Api;
+
+/// <summary>
+/// The HTTP side's only door into the actors: hands mapped calls to the customer and product entities
+/// and waits until each has made them durable.
+/// </summary>
+public sealed class EngineGateway(
+    IRequiredActor<CustomerRegion> customers,
+    IRequiredActor<ProductRegion> products,
+    IRequiredActor<TimerSchedulerActor> timers,
+    EngineClock clock,
+    EngineClusterOptions options)
+{
+    public EngineClock Clock => clock;
+
+    /// <summary>Applies the calls; completes when every one is durable (or throws: the caller answers 503).</summary>
+    public async Task IngestAsync(IReadOnlyList<MappedCall> calls, CancellationToken ct)
+    {
+        if (calls.Count == 0) return;
+        var customerTasks = calls.GroupBy(c => c.CustomerId)
+            .Select(g => customers.ActorRef.Ask<EventsIngested>(new IngestEvents(g.Key, g.Select(c => c.Event).ToArray()),
+                options.AskTimeout, ct));
+        var productTasks = calls.SelectMany(c => c.Interests).GroupBy(i => i.ProductId)
+            .Select(g => products.ActorRef.Ask<ProductAck>(new RecordInterests(g.Key, g.Select(i => i.Interest).ToArray()),
+                options.AskTimeout, ct));
+        await Task.WhenAll(customerTasks.Cast<Task>().Concat(productTasks));
+
+        foreach (var merge in calls.Where(c => c.MergeAnonymousKey is not null))
+            await customers.ActorRef.Ask<EventsIngested>(new MergeAnonymousProfile(merge.CustomerId, merge.MergeAnonymousKey!),
+                options.AskTimeout, ct);
+
+        if (clock.Mode == ClockMode.Event)
+            timers.ActorRef.Tell(new EventTimeObserved(calls.Max(c => c.Event.Timestamp)));
+    }
+
+    public async Task UpdateCatalogAsync(IReadOnlyList<CatalogUpdate> updates, CancellationToken ct)
+    {
+        var tasks = updates.GroupBy(u => u.ProductId)
+            .Select(g => products.ActorRef.Ask<ProductAck>(new UpdateCatalog(g.Key, g.ToArray()), options.AskTimeout, ct));
+        await Task.WhenAll(tasks);
+    }
+
+    public Task<CustomerExplanation> ExplainAsync(string customerId, CancellationToken ct) =>
+        customers.ActorRef.Ask<CustomerExplanation>(new ExplainCustomer(customerId), options.AskTimeout, ct);
+
+    public Task<CustomerErased> EraseAsync(string customerId, CancellationToken ct) =>
+        customers.ActorRef.Ask<CustomerErased>(new EraseCustomer(customerId), options.AskTimeout, ct);
+
+    public Task<WatermarkResult> AdvanceWatermarkAsync(DateTimeOffset to, CancellationToken ct) =>
+        timers.ActorRef.Ask<WatermarkResult>(new AdvanceWatermark(to), TimeSpan.FromMinutes(10), ct);
+}

@@ -1,0 +1,13 @@
+using TriggerEngine.Core.Events;
+
+namespace TriggerEngine.Host.Segment;
+
+/// <summary>
+/// One Segment call, mapped: the customer it belongs to, the event for that customer, the product
+/// interests it shows, and (identify with both ids) the anonymous profile to merge.
+/// </summary>
+public sealed record MappedCall(string CustomerId, CustomerEvent Event, IReadOnlyList<(string ProductId, InterestShown Interest)> Interests,
+    string? MergeAnonymousKey);
+
+/// <summary>A call that could not be accepted, by its index in the batch.</summary>
+public sealed record RejectedCall(int Index, string Error);

@@ -1,0 +1,147 @@
+using Akka.Cluster;
+using Akka.Hosting;
+using TriggerEngine.Cluster.Customers;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Prometheus;
+using TriggerEngine.Adapters.Consent;
+using TriggerEngine.Adapters.Sinks;
+using TriggerEngine.Cluster.Hosting;
+using TriggerEngine.Cluster.Timers;
+using TriggerEngine.Core.Ports;
+using TriggerEngine.Host.Api;
+using TriggerEngine.Host.Configuration;
+
+namespace TriggerEngine.Host;
+
+/// <summary>The composition root: reads as the engine's table of contents.</summary>
+public static class TriggerEngineApp
+{
+    /// <summary>Short command-line switches; every other setting is <c>--Section:Key value</c>.</summary>
+    private static readonly Dictionary<string, string> Switches = new()
+    {
+        ["--clock"] = "Engine:Clock",
+        ["--data"] = "Engine:DataDirectory",
+        ["--write-key"] = "Auth:WriteKey",
+        ["--admin-key"] = "Auth:AdminKey",
+        ["--urls"] = "Http:Urls",
+    };
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var configDir = ConfigDirectory();
+        builder.Configuration.Sources.Clear();
+        builder.Configuration
+            .AddJsonFile(Path.Combine(configDir, "appsettings.json"), optional: false)
+            .AddJsonFile(Path.Combine(configDir, $"appsettings.{builder.Environment.EnvironmentName}.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddEnvironmentVariables("TriggerEngine__")
+            .AddCommandLine(args, Switches);
+        var config = builder.Configuration;
+
+        var engine = config.GetSection("Engine").Get<EngineOptions>() ?? new EngineOptions();
+        var http = config.GetSection("Http").Get<HttpOptions>() ?? new HttpOptions();
+        var sinks = config.GetSection("Sinks").Get<SinkOptions>() ?? new SinkOptions();
+        var cluster = config.GetSection("Cluster").Get<EngineClusterOptions>() ?? new EngineClusterOptions();
+        var persistence = config.GetSection("Persistence").Get<EnginePersistenceOptions>() ?? new EnginePersistenceOptions();
+        var dataDir = Path.GetFullPath(engine.DataDirectory);
+        Directory.CreateDirectory(dataDir);
+
+        builder.Services.Configure<EngineOptions>(config.GetSection("Engine"));
+        builder.Services.Configure<AuthOptions>(config.GetSection("Auth"));
+        builder.Services.Configure<HttpOptions>(config.GetSection("Http"));
+        builder.Services.AddSingleton(cluster);
+        builder.WebHost.UseUrls(http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+
+        // Time, rules, stores and sinks.
+        var clockMode = engine.Clock.Trim().ToLowerInvariant() switch
+        {
+            "wall" => ClockMode.Wall,
+            "event" => ClockMode.Event,
+            _ => throw new OptionsValidationException("Engine:Clock", typeof(EngineOptions), [$"Engine:Clock must be wall or event, not '{engine.Clock}'"]),
+        };
+        builder.Services.AddSingleton(new EngineClock(clockMode, TimeProvider.System, engine.AllowedLateness));
+        builder.Services.AddSingleton<IJourneyRules>(sp => new ReloadingJourneyRules(
+            RulesFile(config, "Scenarios", configDir, "scenarios.json"), RulesFile(config, "Policy", configDir, "policy.json"),
+            sp.GetRequiredService<ILogger<ReloadingJourneyRules>>()));
+        builder.Services.AddSingleton<IConsentStore>(_ => new EmbeddedConsentStore(Path.Combine(dataDir, "consent.db")));
+        builder.Services.AddSingleton<IDecisionSink>(sp =>
+        {
+            var list = new List<IDecisionSink> { ActivatorUtilities.CreateInstance<LoggingDecisionSink>(sp) };
+            if (sinks.Ndjson.Enabled)
+                list.Add(new NdjsonDecisionSink(string.IsNullOrEmpty(sinks.Ndjson.Path) ? Path.Combine(dataDir, "decisions.ndjson") : sinks.Ndjson.Path,
+                    sinks.Ndjson.Outcomes.Count > 0 ? sinks.Ndjson.Outcomes : ["sent"]));
+            return new CompositeDecisionSink(list);
+        });
+
+        // Actors.
+        var connectionString = persistence.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase)
+            ? PrepareSqlite(persistence.ConnectionString, dataDir)
+            : persistence.ConnectionString;
+        builder.Services.AddAkka(EngineAkkaExtensions.SystemName, (b, _) => b
+            .WithTriggerEngineSerialization()
+            .WithTriggerEnginePersistence(persistence, connectionString)
+            .WithTriggerEngineCluster(cluster));
+
+        // HTTP.
+        builder.Services.AddSingleton<Keys>();
+        builder.Services.AddSingleton<AdmissionGate>();
+        builder.Services.AddSingleton<EngineGateway>();
+        builder.Services.AddCors(o => o.AddPolicy(SegmentApi.CorsPolicy, p =>
+        {
+            if (http.CorsOrigins.Count == 0 || http.CorsOrigins.Contains("*")) p.AllowAnyOrigin();
+            else p.WithOrigins(http.CorsOrigins.ToArray());
+            p.AllowAnyHeader().WithMethods("POST", "OPTIONS").SetPreflightMaxAge(TimeSpan.FromHours(1));
+        }));
+
+        var app = builder.Build();
+        app.UseCors();
+        app.UseHttpMetrics();
+        app.MapSegmentApi();
+        app.MapAdminApi();
+        app.MapGet("/health/live", () => Results.Json(new { status = "live" }));
+        app.MapGet("/health/ready", () =>
+            Ready(app.Services) ? Results.Json(new { status = "ready" }) : Problems.Unavailable("The cluster is not up yet"));
+        app.MapMetrics("/metrics");
+        return app;
+    }
+
+    private static bool Ready(IServiceProvider sp)
+    {
+        var system = sp.GetRequiredService<Akka.Actor.ActorSystem>();
+        return Akka.Cluster.Cluster.Get(system).SelfMember.Status == MemberStatus.Up;
+    }
+
+    /// <summary><c>config/</c> in the working directory when there is one (edit and reload in place), else beside the binary.</summary>
+    private static string ConfigDirectory()
+    {
+        var local = Path.Combine(Directory.GetCurrentDirectory(), "config");
+        return File.Exists(Path.Combine(local, "appsettings.json")) ? local : Path.Combine(AppContext.BaseDirectory, "config");
+    }
+
+    /// <summary>A rules file (reloaded on change) with the main configuration's section of the same name over it.</summary>
+    private static IConfiguration RulesFile(IConfiguration main, string section, string configDir, string defaultFile)
+    {
+        var path = main[$"{section}:Path"] is { Length: > 0 } p ? Path.GetFullPath(p) : Path.Combine(configDir, defaultFile);
+        return new ConfigurationBuilder()
+            .AddJsonFile(path, optional: false, reloadOnChange: true)
+            .AddConfiguration(main.GetSection(section))
+            .Build();
+    }
+
+    /// <summary>The embedded journal: one SQLite file in WAL mode (set once; it is a property of the file).</summary>
+    private static string PrepareSqlite(string connectionString, string dataDir)
+    {
+        var cs = string.IsNullOrEmpty(connectionString)
+            ? new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "engine.db") }.ToString()
+            : connectionString;
+        using var db = new SqliteConnection(cs);
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL;";
+        cmd.ExecuteNonQuery();
+        return cs;
+    }
+}
