@@ -33,7 +33,7 @@ public static class CustomerJourney
         if (CustomerIds.IsAnonymous(s.CustomerId) && s.AnonymousEvents.Count < CustomerState.AnonymousEventLimit)
             s.AnonymousEvents.Add(e);
         var fired = new List<Candidate>();
-        Apply(s, e, ctx.Scenarios, fired);
+        Apply(s, e, ctx, fired);
         foreach (var c in fired) Enter(s, c, ctx, decisions);
         return new JourneyStep(decisions, NextDue(s, ctx));
     }
@@ -90,8 +90,9 @@ public static class CustomerJourney
         }
     }
 
-    private static void Apply(CustomerState s, CustomerEvent e, ScenarioRules r, List<Candidate> fired)
+    private static void Apply(CustomerState s, CustomerEvent e, JourneyContext ctx, List<Candidate> fired)
     {
+        var r = ctx.Scenarios;
         if (e.TimeZone is { Length: > 0 } tz) s.TimeZone = tz;
         switch (e)
         {
@@ -119,6 +120,7 @@ public static class CustomerJourney
             }
             case MessageSent m:
                 s.Sends.Add(new SendMark(m.Timestamp, m.Channel, null, m.Purpose));
+                PruneSends(s, s.LastEventAt ?? m.Timestamp, ctx.Policy);
                 break;
             case SignedUp su:
                 Welcome.OnEvent(s, su, fired);

@@ -5,7 +5,8 @@ public static class Durations
 {
     public static string Describe(TimeSpan t)
     {
-        if (t.TotalDays >= 1 && t.TotalDays == Math.Floor(t.TotalDays)) return $"{t.TotalDays:0} d";
+        // Up to two days reads better in hours ("24 h"); beyond, in days ("7 d").
+        if (t.TotalDays >= 2 && t.TotalDays == Math.Floor(t.TotalDays)) return $"{t.TotalDays:0} d";
         if (t.TotalHours >= 1 && t.TotalHours == Math.Floor(t.TotalHours)) return $"{t.TotalHours:0} h";
         if (t.TotalMinutes >= 1 && t.TotalMinutes == Math.Floor(t.TotalMinutes)) return $"{t.TotalMinutes:0} min";
         return $"{t.TotalSeconds:0} s";
