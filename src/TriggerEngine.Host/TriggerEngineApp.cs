@@ -62,7 +62,8 @@ public static class TriggerEngineApp
             "event" => ClockMode.Event,
             _ => throw new OptionsValidationException("Engine:Clock", typeof(EngineOptions), [$"Engine:Clock must be wall or event, not '{engine.Clock}'"]),
         };
-        builder.Services.AddSingleton(new EngineClock(clockMode, TimeProvider.System, engine.AllowedLateness));
+        builder.Services.AddSingleton(new EngineClock(clockMode, TimeProvider.System, engine.AllowedLateness,
+            clockMode == ClockMode.Event ? Path.Combine(dataDir, "watermark") : null));
         builder.Services.AddSingleton<IJourneyRules>(sp => new ReloadingJourneyRules(
             RulesFile(config, "Scenarios", configDir, "scenarios.json"), RulesFile(config, "Policy", configDir, "policy.json"),
             sp.GetRequiredService<ILogger<ReloadingJourneyRules>>()));

@@ -39,6 +39,12 @@ public static class EngineAkkaExtensions
                   tag-write-mode = Csv
                 }
               }
+              query.journal.sql {
+                connection-string = "{{cs}}"
+                provider-name = "{{o.LinqToDbProviderName}}"
+                write-plugin = "akka.persistence.journal.sql"
+                tag-read-mode = Csv
+              }
               snapshot-store {
                 plugin = "akka.persistence.snapshot-store.sql"
                 sql {
@@ -79,6 +85,7 @@ public static class EngineAkkaExtensions
             var clock = resolver.GetService<EngineClock>();
             var timers = system.ActorOf(TimerScheduler.Props(registry.Get<CustomerRegion>(), clock, o.TimerTick, o.AskTimeout), "timers");
             registry.Register<TimerSchedulerActor>(timers);
+            TimerRecovery.Start(system, registry.Get<CustomerRegion>(), o.AskTimeout);
         });
         if (o.SeedNodes.Count == 0)
             b.AddStartup((system, _) =>
