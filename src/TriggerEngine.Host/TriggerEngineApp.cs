@@ -70,7 +70,7 @@ public static class TriggerEngineApp
         builder.Services.AddSingleton<IConsentStore>(_ => new EmbeddedConsentStore(Path.Combine(dataDir, "consent.db")));
         builder.Services.AddSingleton<IDecisionSink>(sp =>
         {
-            var list = new List<IDecisionSink> { ActivatorUtilities.CreateInstance<LoggingDecisionSink>(sp) };
+            var list = new List<IDecisionSink> { ActivatorUtilities.CreateInstance<LoggingDecisionSink>(sp), new MetricsDecisionSink() };
             if (sinks.Ndjson.Enabled)
                 list.Add(new NdjsonDecisionSink(string.IsNullOrEmpty(sinks.Ndjson.Path) ? Path.Combine(dataDir, "decisions.ndjson") : sinks.Ndjson.Path,
                     sinks.Ndjson.Outcomes.Count > 0 ? sinks.Ndjson.Outcomes : ["sent"]));

@@ -49,8 +49,6 @@ public sealed class CustomerEntity : ReceivePersistentActor
         Command<HandOverProfile>(HandOver);
         CommandAsync<ExplainCustomer>(Explain);
         Command<EraseCustomer>(Erase);
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _log.Error(f.Cause, "Erasing {0} failed", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Error(f.Cause, "Erasing snapshots of {0} failed", PersistenceId));
     }
@@ -174,11 +172,33 @@ public sealed class CustomerEntity : ReceivePersistentActor
 
     private void Erase(EraseCustomer _)
     {
-        DeleteMessages(long.MaxValue);
-        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+        var sender = Sender;
         _timers.Tell(new WakeAt(CustomerId, null));
-        Sender.Tell(new CustomerErased(CustomerId));
-        // The in-memory state goes with the actor; the next message starts from an empty journal.
+        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+        if (LastSequenceNr == 0)
+        {
+            Erased(sender);
+            return;
+        }
+        // Reply only once the rows are gone, so that nothing can recover the customer afterwards.
+        DeleteMessages(LastSequenceNr);
+        Become(() =>
+        {
+            Command<DeleteMessagesSuccess>(_ => Erased(sender));
+            Command<DeleteMessagesFailure>(f =>
+            {
+                _log.Error(f.Cause, "Erasing {0} failed", PersistenceId);
+                sender.Tell(new Status.Failure(f.Cause));
+                Context.Stop(Self);
+            });
+            CommandAny(_ => Stash.Stash());
+        });
+    }
+
+    private void Erased(IActorRef replyTo)
+    {
+        replyTo.Tell(new CustomerErased(CustomerId));
+        // The in-memory state goes with the actor; messages after this start from an empty journal.
         Context.Stop(Self);
     }
 

@@ -71,6 +71,8 @@ public static class SegmentApi
                     return Problems.Unavailable("The engine did not confirm the events in time; nothing is lost by retrying (messageIds deduplicate)");
                 }
 
+                EngineMetrics.EventsAccepted.Inc(accepted.Count);
+                EngineMetrics.CallsRejected.Inc(rejected.Count);
                 if (rejected.Count == 0) return Results.Json(new { success = true });
                 return Results.Json(new
                 {
