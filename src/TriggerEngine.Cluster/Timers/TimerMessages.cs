@@ -3,7 +3,9 @@ namespace TriggerEngine.Cluster.Timers;
 /// <summary>A customer's next wake-up (null: none pending).</summary>
 public sealed record WakeAt(string CustomerId, DateTimeOffset? Due);
 
-/// <summary>Event-clock mode: the latest event time an accepted request carried.</summary>
+/// <summary>Event-clock mode: the latest event time an accepted request carried. Answered with
+/// <see cref="WatermarkAdvanced"/> once every timer due by the new watermark is decided, so that what a
+/// request's events made due is visible when its 200 goes out.</summary>
 public sealed record EventTimeObserved(DateTimeOffset Timestamp);
 
 /// <summary>Event-clock mode: move the watermark to <see cref="To"/> and fire everything due by then.</summary>

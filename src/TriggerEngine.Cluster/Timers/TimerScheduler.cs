@@ -30,10 +30,12 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers
             Set(w.CustomerId, w.Due);
             if (w.Due is { } due && due <= _clock.Now) Self.Tell(CheckDueTimers.Instance);
         });
-        Receive<EventTimeObserved>(o =>
+        ReceiveAsync<EventTimeObserved>(async o =>
         {
+            var sender = Sender;
             _clock.Observe(o.Timestamp);
-            Self.Tell(CheckDueTimers.Instance);
+            var woken = await FireDue(_clock.Now);
+            sender.Tell(new WatermarkAdvanced(_clock.Watermark, woken));
         });
         ReceiveAsync<CheckDueTimers>(_ => FireDue(_clock.Now).ContinueWith(_ => { }));
         ReceiveAsync<AdvanceWatermark>(async a =>

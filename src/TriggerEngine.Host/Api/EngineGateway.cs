@@ -39,7 +39,8 @@ public sealed class EngineGateway(
                 options.AskTimeout, ct);
 
         if (clock.Mode == ClockMode.Event)
-            timers.ActorRef.Tell(new EventTimeObserved(calls.Max(c => c.Event.Timestamp)));
+            await timers.ActorRef.Ask<WatermarkAdvanced>(new EventTimeObserved(calls.Max(c => c.Event.Timestamp)),
+                options.AskTimeout, ct);
     }
 
     public async Task UpdateCatalogAsync(IReadOnlyList<CatalogUpdate> updates, CancellationToken ct)
