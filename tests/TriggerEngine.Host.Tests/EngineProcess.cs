@@ -21,6 +21,7 @@ public sealed class EngineProcess : IAsyncDisposable
     public const string AdminKey = "test-admin-key";
 
     private readonly WebApplication _app;
+    private bool _stopped;
 
     private EngineProcess(WebApplication app, string dataDir, Uri baseAddress)
     {
@@ -114,13 +115,41 @@ public sealed class EngineProcess : IAsyncDisposable
             .Select(d => ((string)d!["outcome"]!, (string?)d["suppressedBy"]))
             .ToList();
 
+    /// <summary>Sends a request and returns the raw response, whatever its status.</summary>
+    public async Task<HttpResponseMessage> Send(HttpMethod method, string path, HttpContent? content = null, string auth = "write")
+    {
+        var r = Request(method, path, null, auth);
+        r.Content = content;
+        return await Http.SendAsync(r);
+    }
+
+    /// <summary>The explain view of one customer (<c>GET /v1/customers/{id}</c>), which must exist.</summary>
+    public Task<JsonNode?> Explain(string customerId) =>
+        SendOk(HttpMethod.Get, $"/v1/customers/{Uri.EscapeDataString(customerId)}", auth: "admin");
+
+    /// <summary>Every decision record (all outcomes) of one scenario, in the order the engine lists them.</summary>
+    public async Task<List<JsonNode>> Records(string customerId, string scenario) =>
+        (await Decisions(customerId)).Where(d => (string?)d!["scenario"] == scenario).Select(d => d!).ToList();
+
+    /// <summary>The final (sent or suppressed) records of one scenario.</summary>
+    public async Task<List<JsonNode>> FinalRecords(string customerId, string scenario) =>
+        (await Records(customerId, scenario)).Where(d => (string?)d["outcome"] is "sent" or "suppressed").ToList();
+
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the engine like a process exit, keeping its data directory for a successor.</summary>
+    public async Task StopKeepingDataAsync()
     {
+        if (_stopped) return;
+        _stopped = true;
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopKeepingDataAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
@@ -141,6 +170,39 @@ public static class Calls
 
     public static object Viewed(string userId, DateTimeOffset at, string productId = "sku-2", decimal? price = 50) =>
         Track(userId, "Product Viewed", at, new { product_id = productId, price });
+
+    public static object Anonymous(string anonymousId, string eventName, DateTimeOffset at, object? properties = null,
+        string? messageId = null) => new Dictionary<string, object?>
+    {
+        ["type"] = "track", ["anonymousId"] = anonymousId, ["event"] = eventName, ["timestamp"] = EngineProcess.Iso(at),
+        ["messageId"] = messageId ?? Guid.NewGuid().ToString("N"), ["properties"] = properties ?? new { },
+    };
+
+    public static object Identify(string userId, string? anonymousId, DateTimeOffset at, object? traits = null) =>
+        new Dictionary<string, object?>
+        {
+            ["type"] = "identify", ["userId"] = userId, ["anonymousId"] = anonymousId, ["timestamp"] = EngineProcess.Iso(at),
+            ["messageId"] = Guid.NewGuid().ToString("N"), ["traits"] = traits ?? new { },
+        };
+
+    public static object Page(string userId, DateTimeOffset at, string productId, string type = "page") =>
+        new Dictionary<string, object?>
+        {
+            ["type"] = type, ["userId"] = userId, ["name"] = "Product", ["timestamp"] = EngineProcess.Iso(at),
+            ["messageId"] = Guid.NewGuid().ToString("N"), ["properties"] = new { product_id = productId },
+        };
+
+    public static object Subscribed(string userId, DateTimeOffset at, string productId, string? messageId = null) =>
+        Track(userId, "Product Subscribed", at, new { product_id = productId }, messageId);
+
+    public static object SignedUp(string userId, DateTimeOffset at, string eventName = "Signed Up", string? messageId = null) =>
+        Track(userId, eventName, at, new { }, messageId);
+
+    public static object MessageSent(string userId, DateTimeOffset at, string channel, string purpose = "promotions") =>
+        Track(userId, "Message Sent", at, new { channel, purpose });
+
+    public static object Feedback(string userId, DateTimeOffset at, string productId, string feedback) =>
+        Track(userId, "Trigger Feedback", at, new { product_id = productId, feedback });
 
     public static object Order(string userId, DateTimeOffset at, string orderId, string? cartId = null, params object[] products) =>
         Track(userId, "Order Completed", at, new { order_id = orderId, cart_id = cartId, total = 10, products });
