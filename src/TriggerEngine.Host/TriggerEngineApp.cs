@@ -62,6 +62,7 @@ public static class TriggerEngineApp
             "event" => ClockMode.Event,
             _ => throw new OptionsValidationException("Engine:Clock", typeof(EngineOptions), [$"Engine:Clock must be wall or event, not '{engine.Clock}'"]),
         };
+        builder.Services.AddSingleton<EngineReadiness>();
         builder.Services.AddSingleton(new EngineClock(clockMode, TimeProvider.System, engine.AllowedLateness,
             clockMode == ClockMode.Event ? Path.Combine(dataDir, "watermark") : null));
         builder.Services.AddSingleton<IJourneyRules>(sp => new ReloadingJourneyRules(
@@ -104,7 +105,7 @@ public static class TriggerEngineApp
         app.MapAdminApi();
         app.MapGet("/health/live", () => Results.Json(new { status = "live" }));
         app.MapGet("/health/ready", () =>
-            Ready(app.Services) ? Results.Json(new { status = "ready" }) : Problems.Unavailable("The cluster is not up yet"));
+            Ready(app.Services) ? Results.Json(new { status = "ready" }) : Problems.Unavailable("Not ready: the cluster is not up or timers are still being re-armed"));
         app.MapMetrics("/metrics");
         return app;
     }
@@ -112,7 +113,8 @@ public static class TriggerEngineApp
     private static bool Ready(IServiceProvider sp)
     {
         var system = sp.GetRequiredService<Akka.Actor.ActorSystem>();
-        return Akka.Cluster.Cluster.Get(system).SelfMember.Status == MemberStatus.Up;
+        return Akka.Cluster.Cluster.Get(system).SelfMember.Status == MemberStatus.Up
+            && sp.GetRequiredService<EngineReadiness>().TimersRecovered;
     }
 
     /// <summary><c>config/</c> in the working directory when there is one (edit and reload in place), else beside the binary.</summary>

@@ -25,6 +25,7 @@ public sealed class MessagePackSerializerTests : IDisposable
         { "viewed", new ProductViewed("m1", T, "p1", 10.5m, "shoes", 1200) { TimeZone = "Europe/Paris" } },
         { "added", new ProductAdded("m2", T, "p1", 2, 10.5m, "cart-1") },
         { "removed", new ProductRemoved("m3", T, "p1", null, "cart-1") },
+        { "cartviewed", new CartViewed("m3b", T, "Checkout Started", "cart-1", [new CartItem("p1", 2, 10m)]) },
         { "order", new OrderCompleted("m4", T, "o1", "cart-1", 21m, [new OrderLine("p1", 2, 10.5m, "shoes", "XL", 30)]) },
         { "subscribed", new ProductSubscribed("m5", T, "p1") },
         { "feedback", new TriggerFeedback("m6", T, "p1", "not_interested") },

@@ -101,11 +101,7 @@ public sealed class ScenariosOverHttpTests
         Assert.Equal([("sent", (string?)null)], await engine.Finals("ab", "abandoned_cart"));
     }
 
-    [Fact(Skip = "BUG (Segment mapping + Core): 'Cart Viewed' and 'Checkout Started' (SPEC 2 lists them with cart_id and "
-        + "products[] among the events the scenarios understand) are mapped to OtherEvent and change nothing, so a cart known "
-        + "only from Checkout Started never becomes non-empty and abandoned_cart never fires. Repro: consent ab; track "
-        + "Checkout Started {cart_id: c1, products: [{product_id: sku-1, quantity: 2, price: 20}]} at T0; watermark T0+2h "
-        + "-> no abandoned_cart decision. Needs a Core cart-snapshot event (SegmentMapper maps one call to one event).")]
+    [Fact]
     public async Task Given_Checkout_Started_with_products_and_no_earlier_cart_event_When_left_30_minutes_Then_abandoned_cart_fires()
     {
         await using var engine = await EngineProcess.StartAsync();

@@ -102,7 +102,7 @@ public sealed class CustomerEntity : ReceivePersistentActor
         var due = CustomerJourney.NextDue(_state, Journey(null, null));
         if (_state.MergedInto is not null || due is null || due > cmd.Until)
         {
-            sender.Tell(new CustomerAdvanced(CustomerId, due));
+            sender.Tell(new CustomerAdvanced(CustomerId, ReportNextDue()));
             return;
         }
         var consent = await _consents.GetAsync(CustomerId);

@@ -82,10 +82,9 @@ public static class EngineAkkaExtensions
         }, new ProductMessageExtractor(o.ShardCount), shardOptions);
         b.WithActors((system, registry, resolver) =>
         {
-            var clock = resolver.GetService<EngineClock>();
-            var timers = system.ActorOf(TimerScheduler.Props(registry.Get<CustomerRegion>(), clock, o.TimerTick, o.AskTimeout), "timers");
+            var timers = system.ActorOf(TimerScheduler.Props(registry.Get<CustomerRegion>(), resolver.GetService<EngineClock>(),
+                resolver.GetService<IJourneyRules>(), resolver.GetService<EngineReadiness>(), o.TimerTick, o.AskTimeout), "timers");
             registry.Register<TimerSchedulerActor>(timers);
-            TimerRecovery.Start(system, registry.Get<CustomerRegion>(), o.AskTimeout);
         });
         if (o.SeedNodes.Count == 0)
             b.AddStartup((system, _) =>

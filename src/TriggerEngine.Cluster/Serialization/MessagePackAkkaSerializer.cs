@@ -68,6 +68,7 @@ public sealed class CustomerEventFormatter : IMessagePackFormatter<CustomerEvent
         ["viewed"] = typeof(ProductViewed),
         ["added"] = typeof(ProductAdded),
         ["removed"] = typeof(ProductRemoved),
+        ["cartviewed"] = typeof(CartViewed),
         ["order"] = typeof(OrderCompleted),
         ["subscribed"] = typeof(ProductSubscribed),
         ["feedback"] = typeof(TriggerFeedback),

@@ -20,3 +20,12 @@ public sealed record CheckDueTimers
 {
     public static readonly CheckDueTimers Instance = new();
 }
+
+/// <summary>The walk over every customer (after a start, or after the rules changed) is done.</summary>
+public sealed record TimersRearmed(int Customers);
+
+/// <summary>The scenario or policy rules changed: every customer's due time may have moved.</summary>
+public sealed record RearmAllTimers
+{
+    public static readonly RearmAllTimers Instance = new();
+}

@@ -17,33 +17,43 @@ public static class TimerRecovery
 {
     public const int Parallelism = 8;
 
-    public static void Start(ActorSystem system, IActorRef customers, TimeSpan askTimeout)
+    /// <summary>Wakes every customer in the journal; completes with how many re-armed their timers.</summary>
+    public static Task<int> WalkAllCustomers(ActorSystem system, IActorRef customers, TimeSpan askTimeout)
     {
         var log = Logging.GetLogger(system, typeof(TimerRecovery));
         var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
         const string prefix = "customer-";
         var woken = 0;
-        journal.CurrentPersistenceIds()
+        return journal.CurrentPersistenceIds()
             .Where(id => id.StartsWith(prefix, StringComparison.Ordinal))
             .SelectAsync(Parallelism, async id =>
             {
                 try
                 {
-                    // Advancing to the beginning of time fires nothing; recovery reports the next due time.
+                    // Advancing to the beginning of time fires nothing; the entity reports its next due time.
                     await customers.Ask<CustomerAdvanced>(new AdvanceCustomer(id[prefix.Length..], DateTimeOffset.MinValue), askTimeout);
                     Interlocked.Increment(ref woken);
                 }
                 catch (Exception ex)
                 {
-                    log.Warning(ex, "Timer recovery: {0} did not recover", id);
+                    log.Warning(ex, "Timer recovery: {0} did not answer", id);
                 }
                 return id;
             })
             .RunWith(Sink.Ignore<string>(), system.Materializer())
             .ContinueWith(t =>
             {
-                if (t.IsFaulted) log.Error(t.Exception, "Timer recovery failed");
+                if (t.IsFaulted) log.Error(t.Exception, "Timer recovery failed; timers re-arm as customers are touched");
                 else log.Info("Timer recovery: {0} customers re-armed their timers", woken);
+                return woken;
             });
     }
+}
+
+/// <summary>Whether this node has re-armed every timer after start; readiness waits for it.</summary>
+public sealed class EngineReadiness
+{
+    private volatile bool _timersRecovered;
+    public bool TimersRecovered => _timersRecovered;
+    public void MarkTimersRecovered() => _timersRecovered = true;
 }

@@ -9,7 +9,9 @@ namespace TriggerEngine.Cluster.Timers;
 /// the wall clock (checked every <c>tick</c>), or the event-clock watermark. One per node; entities tell
 /// it their next due time after every step.
 /// </summary>
-public sealed class TimerScheduler : ReceiveActor, IWithTimers
+/// After a start it first re-arms every customer from the journal (see <see cref="TimerRecovery"/>),
+/// holding back clock moves until then, so that no timer due by a watermark is missed.
+public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
     private readonly SortedSet<(DateTimeOffset Due, string CustomerId)> _queue = new();
     private readonly Dictionary<string, DateTimeOffset> _dueByCustomer = new();
@@ -18,13 +20,69 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers
     private readonly TimeSpan _askTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public ITimerScheduler Timers { get; set; } = null!;
+    private readonly IJourneyRules _rules;
+    private readonly EngineReadiness _readiness;
+    private readonly TimeSpan _tick;
 
-    public TimerScheduler(IActorRef customers, EngineClock clock, TimeSpan tick, TimeSpan askTimeout)
+    public ITimerScheduler Timers { get; set; } = null!;
+    public IStash Stash { get; set; } = null!;
+
+    public TimerScheduler(IActorRef customers, EngineClock clock, IJourneyRules rules, EngineReadiness readiness,
+        TimeSpan tick, TimeSpan askTimeout)
     {
         _customers = customers;
         _clock = clock;
+        _rules = rules;
+        _readiness = readiness;
+        _tick = tick;
         _askTimeout = askTimeout;
+        Recovering();
+    }
+
+    private Action? _onRulesChanged;
+
+    protected override void PreStart()
+    {
+        // Raised on the configuration reload thread: capture Self, there is no actor context there.
+        var self = Self;
+        _onRulesChanged = () => self.Tell(RearmAllTimers.Instance);
+        _rules.Changed += _onRulesChanged;
+        Rearm();
+    }
+
+    protected override void PostStop() => _rules.Changed -= _onRulesChanged;
+
+    private void Rearm() =>
+        TimerRecovery.WalkAllCustomers(Context.System, _customers, _askTimeout)
+            .PipeTo(Self, success: n => new TimersRearmed(n), failure: _ => new TimersRearmed(0));
+
+    /// <summary>Entities report due times; clock moves wait until every customer has reported (after a
+    /// start, or after the rules changed).</summary>
+    private void Recovering()
+    {
+        Receive<WakeAt>(w => Set(w.CustomerId, w.Due));
+        Receive<RearmAllTimers>(_ => Rearm());
+        Receive<TimersRearmed>(n =>
+        {
+            _log.Info("{0} customers re-armed their timers", n.Customers);
+            _readiness.MarkTimersRecovered();
+            if (_clock.Mode == ClockMode.Wall)
+                Timers.StartPeriodicTimer("tick", CheckDueTimers.Instance, _tick);
+            Become(Running);
+            Stash.UnstashAll();
+            Self.Tell(CheckDueTimers.Instance);
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Running()
+    {
+        // New rules may move any customer's due time: hold clock moves until every customer has re-reported.
+        Receive<RearmAllTimers>(_ =>
+        {
+            Rearm();
+            Become(Recovering);
+        });
         Receive<WakeAt>(w =>
         {
             Set(w.CustomerId, w.Due);
@@ -54,8 +112,6 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers
             var woken = await FireDue(a.To);
             sender.Tell(new WatermarkAdvanced(_clock.Watermark, woken));
         });
-        if (_clock.Mode == ClockMode.Wall)
-            Timers.StartPeriodicTimer("tick", CheckDueTimers.Instance, tick);
     }
 
     private void Set(string customerId, DateTimeOffset? due)
@@ -110,6 +166,7 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers
         return woken;
     }
 
-    public static Props Props(IActorRef customers, EngineClock clock, TimeSpan tick, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create(() => new TimerScheduler(customers, clock, tick, askTimeout));
+    public static Props Props(IActorRef customers, EngineClock clock, IJourneyRules rules, EngineReadiness readiness,
+        TimeSpan tick, TimeSpan askTimeout) =>
+        Akka.Actor.Props.Create(() => new TimerScheduler(customers, clock, rules, readiness, tick, askTimeout));
 }

@@ -23,7 +23,8 @@ public static class ProductCatalog
             AddBounded(interest.Evidence, i.MessageId);
             if (i.Kind == InterestKind.Subscribed || (i.Kind == InterestKind.Viewed && p.InStock == false))
             {
-                interest.WaitingSince ??= i.Timestamp;
+                // The latest interest counts: a purchase before it does not end the wait (SPEC: "bought it meanwhile").
+                if (interest.WaitingSince is not { } since || i.Timestamp > since) interest.WaitingSince = i.Timestamp;
                 AddBounded(interest.WaitingEvidence, i.MessageId);
             }
         }

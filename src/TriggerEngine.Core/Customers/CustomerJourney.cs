@@ -96,7 +96,7 @@ public static class CustomerJourney
         if (e.TimeZone is { Length: > 0 } tz) s.TimeZone = tz;
         switch (e)
         {
-            case ProductViewed or ProductAdded or ProductRemoved:
+            case ProductViewed or ProductAdded or ProductRemoved or CartViewed:
                 AbandonedCart.OnEvent(s, e);
                 BrowseAbandonment.OnEvent(s, e, r.BrowseAbandonment);
                 break;

@@ -32,6 +32,15 @@ public sealed record ProductRemoved(string MessageId, DateTimeOffset Timestamp, 
     public override string Name => "Product Removed";
 }
 
+/// <summary><c>Cart Viewed</c> / <c>Checkout Started</c> listing the cart's products: what the cart holds now.</summary>
+public sealed record CartViewed(string MessageId, DateTimeOffset Timestamp, string EventName, string CartId,
+    IReadOnlyList<CartItem> Items) : CustomerEvent(MessageId, Timestamp)
+{
+    public override string Name => EventName;
+}
+
+public sealed record CartItem(string ProductId, int Quantity, decimal? Price);
+
 public sealed record OrderLine(string ProductId, int Quantity, decimal? Price, string? Category, string? PackSize,
     double? ConsumptionDays);
 

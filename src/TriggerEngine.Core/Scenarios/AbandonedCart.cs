@@ -38,6 +38,22 @@ public static class AbandonedCart
                 if (cart.Lines.Count == 0 && cart.Status == CartStatus.Open) s.Carts.Remove(r.CartId);
                 break;
             }
+            case CartViewed v:
+            {
+                // A listing of the cart: a change only where it differs from what the cart held.
+                s.Carts.TryGetValue(v.CartId, out var cart);
+                var listed = v.Items.GroupBy(i => i.ProductId)
+                    .ToDictionary(g => g.Key, g => new CartLine(g.Key, g.Sum(i => Math.Max(1, i.Quantity)), g.Last().Price));
+                var same = cart is not null && cart.Lines.Count == listed.Count
+                    && listed.All(kv => cart.Lines.TryGetValue(kv.Key, out var l) && l.Quantity == kv.Value.Quantity);
+                if (same || (cart is null && listed.Count == 0)) break;
+                if (cart is null) s.Carts[v.CartId] = cart = new CartState(v.CartId);
+                cart.Lines.Clear();
+                foreach (var (pid, line) in listed) cart.Lines[pid] = line;
+                Touch(cart, v);
+                if (cart.Lines.Count == 0 && cart.Status == CartStatus.Open) s.Carts.Remove(v.CartId);
+                break;
+            }
             case OrderCompleted o:
                 if (o.CartId is { } id) s.Carts.Remove(id);
                 else s.Carts.Clear();

@@ -22,8 +22,29 @@ public sealed class EngineGateway(
 {
     public EngineClock Clock => clock;
 
-    /// <summary>Applies the calls; completes when every one is durable (or throws: the caller answers 503).</summary>
+    /// <summary>Applies the calls; completes when every one is durable (or throws: the caller answers 503).
+    /// An identify that merges an anonymous profile splits the request: what comes before it is applied,
+    /// then the merge, then the rest, so the merged history precedes the customer's later calls.</summary>
     public async Task IngestAsync(IReadOnlyList<MappedCall> calls, CancellationToken ct)
+    {
+        if (calls.Count == 0) return;
+        var segment = new List<MappedCall>();
+        foreach (var call in calls)
+        {
+            segment.Add(call);
+            if (call.MergeAnonymousKey is not { } anonymous) continue;
+            await ApplyAsync(segment, ct);
+            segment.Clear();
+            await customers.ActorRef.Ask<EventsIngested>(new MergeAnonymousProfile(call.CustomerId, anonymous), options.AskTimeout, ct);
+        }
+        await ApplyAsync(segment, ct);
+
+        if (clock.Mode == ClockMode.Event)
+            await timers.ActorRef.Ask<WatermarkAdvanced>(new EventTimeObserved(calls.Max(c => c.Event.Timestamp)),
+                options.AskTimeout, ct);
+    }
+
+    private async Task ApplyAsync(List<MappedCall> calls, CancellationToken ct)
     {
         if (calls.Count == 0) return;
         var customerTasks = calls.GroupBy(c => c.CustomerId)
@@ -33,14 +54,6 @@ public sealed class EngineGateway(
             .Select(g => products.ActorRef.Ask<ProductAck>(new RecordInterests(g.Key, g.Select(i => i.Interest).ToArray()),
                 options.AskTimeout, ct));
         await Task.WhenAll(customerTasks.Cast<Task>().Concat(productTasks));
-
-        foreach (var merge in calls.Where(c => c.MergeAnonymousKey is not null))
-            await customers.ActorRef.Ask<EventsIngested>(new MergeAnonymousProfile(merge.CustomerId, merge.MergeAnonymousKey!),
-                options.AskTimeout, ct);
-
-        if (clock.Mode == ClockMode.Event)
-            await timers.ActorRef.Ask<WatermarkAdvanced>(new EventTimeObserved(calls.Max(c => c.Event.Timestamp)),
-                options.AskTimeout, ct);
     }
 
     public async Task UpdateCatalogAsync(IReadOnlyList<CatalogUpdate> updates, CancellationToken ct)

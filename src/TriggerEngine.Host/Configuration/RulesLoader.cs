@@ -121,7 +121,9 @@ public sealed class ReloadingJourneyRules : IJourneyRules
             catch (Exception ex)
             {
                 log.LogError(ex, "Rules not reloaded: the files are invalid; the previous rules stay in force");
+                return;
             }
+            Changed?.Invoke();
         }
         ChangeToken.OnChange(scenarios.GetReloadToken, Reload);
         ChangeToken.OnChange(policy.GetReloadToken, Reload);
@@ -129,4 +131,5 @@ public sealed class ReloadingJourneyRules : IJourneyRules
 
     public ScenarioRules Scenarios => _current.Scenarios;
     public PolicyRules Policy => _current.Policy;
+    public event Action? Changed;
 }

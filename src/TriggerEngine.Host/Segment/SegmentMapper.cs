@@ -68,6 +68,16 @@ public static class SegmentMapper
                 case "Product Removed":
                     return new ProductRemoved(messageId, timestamp, Required(props, "product_id", name), Int(props, "quantity"),
                         Str(props, "cart_id") ?? "default");
+                case "Cart Viewed" or "Checkout Started":
+                {
+                    if (props.ValueKind != JsonValueKind.Object || !props.TryGetProperty("products", out var listed)
+                        || listed.ValueKind != JsonValueKind.Array)
+                        return new OtherEvent(messageId, timestamp, name);
+                    var items = listed.EnumerateArray().Select(line => new CartItem(
+                        Str(line, "product_id") ?? throw new InvalidCall("properties.products[].product_id is required"),
+                        Int(line, "quantity") ?? 1, Dec(line, "price"))).ToArray();
+                    return new CartViewed(messageId, timestamp, name, Str(props, "cart_id") ?? "default", items);
+                }
                 case "Order Completed":
                 {
                     var lines = new List<OrderLine>();

@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text.Json;
+using TriggerEngine.LoadTool.Compare;
+using TriggerEngine.LoadTool.Generator;
+using TriggerEngine.LoadTool.Oracle;
+using TriggerEngine.LoadTool.Replay;
+
+namespace TriggerEngine.LoadTool;
+
+public static class Program
+{
+    private const string Usage = """
+        usage:
+          generate --customers N --days D --seed S --out DIR [--duplicate-rate 0.01] [--late-rate 0.01] [--anonymous-rate 0.1] [--group-size 20000] [--no-oracle]
+          oracle --dir DIR                     (re)compute DIR/expected.ndjson from the traffic
+          compare --expected DIR/expected.ndjson --actual decisions.ndjson [--traffic DIR] [--json FILE] [--examples 20]
+          replay-simple --url http://127.0.0.1:5080 --dir DIR [--write-key dev-write-key] [--admin-key dev-admin-key] [--batch 100]
+        """;
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0) { Console.Error.WriteLine(Usage); return 2; }
+        var opt = ParseOptions(args.Skip(1).ToArray());
+        string Req(string k) => opt.TryGetValue(k, out var v) ? v : throw new ArgumentException($"missing --{k}\n{Usage}");
+        string Opt(string k, string d) => opt.GetValueOrDefault(k, d);
+        double D(string k, double d) => double.Parse(Opt(k, d.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        try
+        {
+            switch (args[0])
+            {
+                case "generate":
+                {
+                    var o = new GenOptions(long.Parse(Req("customers"), CultureInfo.InvariantCulture), int.Parse(Req("days"), CultureInfo.InvariantCulture),
+                        ulong.Parse(Req("seed"), CultureInfo.InvariantCulture), D("duplicate-rate", 0.01), D("late-rate", 0.01), D("anonymous-rate", 0.1));
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
+                    var m = TrafficWriter.Generate(o, Req("out"), int.Parse(Opt("group-size", "20000"), CultureInfo.InvariantCulture), !opt.ContainsKey("no-oracle"), Console.Out);
+                    Console.WriteLine($"wrote {Req("out")}: {m["calls"]} calls, {m["consents"]} consents, {m["catalogUpdates"]} catalog updates in {sw.Elapsed.TotalSeconds:F1} s");
+                    return 0;
+                }
+                case "oracle":
+                {
+                    var dir = Req("dir");
+                    var decisions = OracleRunner.Run(dir);
+                    OracleRunner.Write(Path.Combine(dir, "expected.ndjson"), decisions);
+                    Console.WriteLine($"{decisions.Count} expected decisions");
+                    return 0;
+                }
+                case "compare":
+                {
+                    var r = Comparer.Run(Req("expected"), Req("actual"), opt.GetValueOrDefault("traffic"), int.Parse(Opt("examples", "20"), CultureInfo.InvariantCulture));
+                    Comparer.Print(r, Console.Out);
+                    if (opt.TryGetValue("json", out var jf)) File.WriteAllText(jf, JsonSerializer.Serialize(r.Figures(), new JsonSerializerOptions { WriteIndented = true }));
+                    return r.Clean ? 0 : 1;
+                }
+                case "replay-simple":
+                    return await SimpleReplayer.Run(Req("url"), Req("dir"), Opt("write-key", "dev-write-key"), Opt("admin-key", "dev-admin-key"),
+                        int.Parse(Opt("batch", "100"), CultureInfo.InvariantCulture), Console.Out);
+                default:
+                    Console.Error.WriteLine(Usage);
+                    return 2;
+            }
+        }
+        catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
+    }
+
+    private static Dictionary<string, string> ParseOptions(string[] args)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument {args[i]}");
+            var k = args[i][2..];
+            if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) d[k] = args[++i];
+            else d[k] = "true";
+        }
+        return d;
+    }
+}
