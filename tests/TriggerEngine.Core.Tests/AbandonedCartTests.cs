@@ -1,3 +1,4 @@
+using TriggerEngine.Core.Events;
 using TriggerEngine.Core.Customers;
 using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Scenarios;
@@ -274,5 +275,46 @@ public sealed class AbandonedCartTests
         Assert.Equal(T0 + Delay, late.NextDue);
         Assert.Equal(T0 + Delay, d.FiredAt);
         Assert.Equal(T0 + Delay, d.DecidedAt);
+    }
+
+    [Fact]
+    public void Given_no_cart_event_When_checkout_started_lists_products_Then_the_cart_is_abandoned_after_the_delay()
+    {
+        var s = Customer();
+        var ctx = Context();
+        Play(s, ctx, new CartViewed("co-1", T0, "Checkout Started", "cart-1", [new CartItem("sku-1", 2, 20m)]));
+
+        Assert.Empty(CustomerJourney.AdvanceTo(s, T0.AddMinutes(30).AddTicks(-1), ctx).Decisions);
+        var d = Assert.Single(CustomerJourney.AdvanceTo(s, T0.AddMinutes(30), ctx).Decisions);
+
+        Assert.Equal(ScenarioName.AbandonedCart, d.Scenario);
+        Assert.Equal(["co-1"], d.BasedOn);
+    }
+
+    [Fact]
+    public void Given_an_open_cart_When_the_cart_is_viewed_unchanged_Then_the_delay_does_not_restart()
+    {
+        var s = Customer();
+        var ctx = Context();
+        Play(s, ctx, Added("a-1", T0, quantity: 2),
+            new CartViewed("cv-1", T0.AddMinutes(20), "Cart Viewed", "cart-1", [new CartItem("sku-1", 2, 20m)]));
+
+        var d = Assert.Single(CustomerJourney.AdvanceTo(s, T0.AddMinutes(30), ctx).Decisions);
+
+        Assert.Equal(T0.AddMinutes(30), d.FiredAt);
+    }
+
+    [Fact]
+    public void Given_an_open_cart_When_checkout_lists_other_quantities_Then_that_is_a_change_and_the_delay_restarts()
+    {
+        var s = Customer();
+        var ctx = Context();
+        Play(s, ctx, Added("a-1", T0),
+            new CartViewed("co-1", T0.AddMinutes(20), "Checkout Started", "cart-1", [new CartItem("sku-1", 3, 20m)]));
+
+        Assert.Empty(CustomerJourney.AdvanceTo(s, T0.AddMinutes(49), ctx).Decisions);
+        var d = Assert.Single(CustomerJourney.AdvanceTo(s, T0.AddMinutes(50), ctx).Decisions);
+
+        Assert.Equal(3, ((IEnumerable<Dictionary<string, object?>>)d.Payload["items"]!).Single()["quantity"]);
     }
 }

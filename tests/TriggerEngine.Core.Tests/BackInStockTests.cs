@@ -144,4 +144,22 @@ public sealed class BackInStockTests
 
         Assert.Equal(ScenarioName.BackInStock, d.Scenario);
     }
+
+    [Fact]
+    public void Given_a_purchase_then_a_new_subscription_When_restocked_Then_the_new_wait_is_notified()
+    {
+        var p = Product(inStock: false, T0.AddDays(-1));
+        var s = Customer();
+        var ctx = Context();
+        ProductCatalog.OnInterest(p, new InterestShown(CustomerId, InterestKind.Subscribed, "sub-1", T0, null));
+        Play(s, ctx, Subscribed("sub-1", T0), Order("o-1", T0.AddHours(1), "o1", null, Line()));
+        ProductCatalog.OnInterest(p, new InterestShown(CustomerId, InterestKind.Subscribed, "sub-2", T0.AddDays(1), null));
+        Play(s, ctx, Subscribed("sub-2", T0.AddDays(1)));
+
+        var (_, note) = Assert.Single(ProductCatalog.OnUpdate(p, Stock(true, T0.AddDays(2)), Lookback));
+        var d = Assert.Single(Play(s, ctx, note));
+
+        Assert.Equal(Outcome.Sent, d.Outcome);
+        Assert.Contains("sub-2", d.BasedOn);
+    }
 }
