@@ -52,7 +52,11 @@ public static class TriggerEngineApp
         builder.Services.Configure<AuthOptions>(config.GetSection("Auth"));
         builder.Services.Configure<HttpOptions>(config.GetSection("Http"));
         builder.Services.AddSingleton(cluster);
-        builder.WebHost.UseUrls(http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
+        // Http:Urls (or --urls) wins; otherwise a host-level ASPNETCORE_URLS is honoured, as .NET users expect.
+        var urls = config["Http:Urls"] is { Length: > 0 } explicitUrls && explicitUrls != new HttpOptions().Urls
+            ? explicitUrls
+            : Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is { Length: > 0 } hostUrls ? hostUrls : http.Urls;
+        builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
 
         // Time, rules, stores and sinks.

@@ -90,9 +90,8 @@ public sealed class CustomerEntity : ReceivePersistentActor
         {
             decisions.AddRange(Apply(r));
             if (++done < records.Length) return;
-            Emit(decisions);
             ReportNextDue();
-            sender.Tell(new EventsIngested(CustomerId, fresh.Count, duplicates));
+            Emit(decisions, sender, new EventsIngested(CustomerId, fresh.Count, duplicates));
         });
     }
 
@@ -111,9 +110,8 @@ public sealed class CustomerEntity : ReceivePersistentActor
         var until = wallNow is { } now && now < cmd.Until ? now : cmd.Until;
         Persist(new CustomerTimeAdvanced(until, consent, wallNow), r =>
         {
-            Emit(Apply(r));
-            var next = ReportNextDue();
-            sender.Tell(new CustomerAdvanced(CustomerId, next));
+            var decisions = Apply(r);
+            Emit(decisions, sender, new CustomerAdvanced(CustomerId, ReportNextDue()));
         });
     }
 
@@ -135,9 +133,9 @@ public sealed class CustomerEntity : ReceivePersistentActor
         var wallNow = _clock.WallNow;
         Persist(new AnonymousProfileAbsorbed(cmd.AnonymousKey, handed.Events, consent, wallNow), r =>
         {
-            Emit(Apply(r));
+            var decisions = Apply(r);
             ReportNextDue();
-            sender.Tell(new EventsIngested(CustomerId, handed.Events.Count, 0));
+            Emit(decisions, sender, new EventsIngested(CustomerId, handed.Events.Count, 0));
         });
     }
 
@@ -225,11 +223,22 @@ public sealed class CustomerEntity : ReceivePersistentActor
         return next;
     }
 
-    private void Emit(IReadOnlyList<TriggerDecision> decisions)
+    /// <summary>Hands the decisions to the sinks and answers <paramref name="replyTo"/> once they have taken them,
+    /// so that whoever waits for this step (HTTP, the watermark) finds its decisions delivered.</summary>
+    private void Emit(IReadOnlyList<TriggerDecision> decisions, IActorRef replyTo, object reply)
     {
-        if (decisions.Count == 0) return;
-        _ = _sink.WriteAsync(decisions).AsTask().ContinueWith(
-            t => _log.Error(t.Exception, "Decision sink failed for {0}", CustomerId), TaskContinuationOptions.OnlyOnFaulted);
+        if (decisions.Count == 0)
+        {
+            replyTo.Tell(reply);
+            return;
+        }
+        var log = _log;
+        var customerId = CustomerId;
+        _sink.WriteAsync(decisions).AsTask().ContinueWith(t =>
+        {
+            if (t.IsFaulted) log.Error(t.Exception, "Decision sink failed for {0}", customerId);
+            replyTo.Tell(reply);
+        }, TaskScheduler.Default);
     }
 
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
