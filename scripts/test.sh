@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: builds the solution, runs every test project, and ends with one line
-# "N passed, N failed" summed over the projects. Exit status is non-zero on any failure or build error.
-# Tests need nothing installed beyond the .NET SDK: each end-to-end test starts its own engine on a
-# free loopback port with a temporary SQLite data directory.
+# Runs the whole test suite: installs the servers the tests need (PostgreSQL, from Debian's packages),
+# builds the solution, runs every test project, and ends with one line "N passed, N failed" summed over
+# the projects. Exit status is non-zero on any failure or build error.
+# Each end-to-end test starts its own engine on a free loopback port with a temporary data directory;
+# the PostgreSQL tests start their own server (as the postgres user) in a temporary directory.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing PostgreSQL (apt-get)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL is not installed and this is not root: the PostgreSQL tests will fail (apt-get install postgresql)"
+  fi
+fi
 
 log=$(mktemp)
 dotnet build TriggerEngine.sln -c Release 2>&1 | tail -n 3
