@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using TriggerEngine.Host.Configuration;
@@ -56,7 +57,7 @@ public static class SegmentApi
                     {
                         try
                         {
-                            if (call.ValueKind == JsonValueKind.Object && call.GetRawText().Length > limits.MaxCallBytes)
+                            if (call.ValueKind == JsonValueKind.Object && JsonMarshal.GetRawUtf8Value(call).Length > limits.MaxCallBytes)
                                 throw new SegmentMapper.InvalidCall($"the call is over the limit of {limits.MaxCallBytes / 1024} KB");
                             accepted.Add(SegmentMapper.Map(call, null, receivedAt));
                         }
