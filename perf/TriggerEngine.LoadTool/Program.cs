@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using TriggerEngine.LoadTool.Bare;
 using TriggerEngine.LoadTool.Compare;
 using TriggerEngine.LoadTool.Generator;
 using TriggerEngine.LoadTool.Oracle;
@@ -15,6 +16,10 @@ public static class Program
           oracle --dir DIR                     (re)compute DIR/expected.ndjson from the traffic
           compare --expected DIR/expected.ndjson --actual decisions.ndjson [--traffic DIR] [--json FILE] [--examples 20]
           replay-simple --url http://127.0.0.1:5080 --dir DIR [--write-key dev-write-key] [--admin-key dev-admin-key] [--batch 100]
+          replay --url URL[,URL2,...] --dir DIR [--batch 100] [--format json|msgpack] [--connections 16] [--rate EVENTS_PER_S (0 = as fast as accepted)]
+                 [--report OUT_PREFIX] [--decisions DATA/decisions.ndjson] [--no-watermark] [--lateness 00:01:00 (the engine's Engine:AllowedLateness)]
+                 [--reference OTHER_REPORT.json] [--progress true|false] [--write-key dev-write-key] [--admin-key dev-admin-key]
+          bare --urls http://127.0.0.1:5099    reference endpoint: parses /v1/batch JSON or MessagePack and answers 200, nothing else
         """;
 
     public static async Task<int> Main(string[] args)
@@ -55,6 +60,27 @@ public static class Program
                 case "replay-simple":
                     return await SimpleReplayer.Run(Req("url"), Req("dir"), Opt("write-key", "dev-write-key"), Opt("admin-key", "dev-admin-key"),
                         int.Parse(Opt("batch", "100"), CultureInfo.InvariantCulture), Console.Out);
+                case "replay":
+                {
+                    var format = Opt("format", "json");
+                    if (format is not ("json" or "msgpack")) throw new ArgumentException("--format json|msgpack");
+                    var o = new ReplayOptions(
+                        Req("url").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Req("dir"),
+                        Batch: int.Parse(Opt("batch", "100"), CultureInfo.InvariantCulture),
+                        MessagePack: format == "msgpack",
+                        Connections: int.Parse(Opt("connections", "16"), CultureInfo.InvariantCulture),
+                        Rate: D("rate", 0),
+                        ReportPrefix: opt.GetValueOrDefault("report"),
+                        DecisionsFile: opt.GetValueOrDefault("decisions"),
+                        NoWatermark: opt.ContainsKey("no-watermark"),
+                        Lateness: TimeSpan.Parse(Opt("lateness", "00:01:00"), CultureInfo.InvariantCulture),
+                        WriteKey: Opt("write-key", "dev-write-key"), AdminKey: Opt("admin-key", "dev-admin-key"),
+                        ReferenceReport: opt.GetValueOrDefault("reference"),
+                        Progress: opt.TryGetValue("progress", out var pr) ? bool.Parse(pr) : null);
+                    return await Replayer.Run(o, Console.Out);
+                }
+                case "bare":
+                    return await BareServer.Run(Opt("urls", "http://127.0.0.1:5099"), Console.Out);
                 default:
                     Console.Error.WriteLine(Usage);
                     return 2;
