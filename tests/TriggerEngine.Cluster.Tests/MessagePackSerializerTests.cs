@@ -74,6 +74,8 @@ public sealed class MessagePackSerializerTests : IDisposable
             new RecordInterests("p1", [new InterestShown("alice", InterestKind.Viewed, "m1", T, null)]),
             new UpdateCatalog("p1", [new CatalogUpdate("p1", null, null, false, null, null, null, T)]),
             new ProductAck("p1", 3),
+            new MergeInterests("p1", "anon:x", "alice"),
+            new InterestsMerged("anon:x", "alice"),
         ];
         Assert.Equal(MessagePackAkkaSerializer.Manifests.Count, samples.Length);
         foreach (var sample in samples)

@@ -105,6 +105,29 @@ public sealed class IngestionTests
         Assert.Equal([("sent", (string?)null)], await engine.Finals("dave", "price_drop"));
     }
 
+    [Fact]
+    public async Task Given_a_lower_price_seen_anonymously_When_the_customer_later_carts_it_dearer_Then_the_drop_is_measured_from_the_anonymous_price()
+    {
+        await using var engine = await EngineProcess.StartAsync();
+        await engine.Consent("erin");
+        await engine.Catalog(new { product_id = "sku-q", price = 105.93m, timestamp = EngineProcess.Iso(T0) });
+        await engine.Batch(Calls.Anonymous("anon-4", "Product Viewed", T0.AddHours(1), new { product_id = "sku-q", price = 105.93 },
+            messageId: "anon-view"));
+        await engine.Batch(Calls.Identify("erin", "anon-4", T0.AddHours(2)));
+        await engine.Catalog(new { product_id = "sku-q", price = 123.57m, timestamp = EngineProcess.Iso(T0.AddDays(1)) });
+        await engine.Batch(Calls.Added("erin", T0.AddDays(2), productId: "sku-q", price: 123.57m));
+        // 98.86 is 20 % below the cart price but only 6.7 % below the 105.93 the same person saw before identify.
+        await engine.Catalog(new { product_id = "sku-q", price = 98.86m, timestamp = EngineProcess.Iso(T0.AddDays(3)) });
+        await engine.Watermark(T0.AddDays(3).AddHours(1));
+        Assert.Empty(await engine.Finals("erin", "price_drop"));
+
+        await engine.Catalog(new { product_id = "sku-q", price = 90m, timestamp = EngineProcess.Iso(T0.AddDays(4)) });
+        await engine.Watermark(T0.AddDays(4).AddHours(1));
+        var d = Assert.Single(await engine.FinalRecords("erin", "price_drop"));
+        Assert.Contains("anon-view", d["basedOn"]!.AsArray().Select(x => (string)x!));
+        Assert.Empty(await engine.Finals("anon:anon-4", "price_drop"));
+    }
+
     // ---- partial acceptance and limits ----
 
     [Fact]

@@ -80,6 +80,13 @@ internal sealed partial class ReferenceOracle(OracleSettings? settings = null)
             case "Product Subscribed": if (e.ProductId is { } sp) OnSubscribe(c, sp, e); break;
             case "Trigger Feedback":
                 if (e.ProductId is { } fp && e.Feedback is "already_purchased" or "not_interested") ExitPriceInterest(c, fp, e.Ts);
+                // "already_purchased" says the customer bought it: back in stock's "bought it meanwhile" (README).
+                if (e.ProductId is { } bp && e.Feedback == "already_purchased"
+                    && c.Waiting.TryGetValue(bp, out var waitingSince) && waitingSince <= e.Ts)
+                {
+                    c.Waiting.Remove(bp);
+                    if (_catalog.TryGetValue(bp, out var fp2)) fp2.Waiters.Remove(c.Id);
+                }
                 break;
             case "Message Sent": c.External.Add((e.Ts, e.Channel ?? "unknown")); break;
             case "Signed Up" or "Newsletter Subscribed":

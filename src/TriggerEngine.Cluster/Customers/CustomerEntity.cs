@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using TriggerEngine.Cluster.Products;
 using TriggerEngine.Cluster.Timers;
+using TriggerEngine.Core.Catalog;
 using TriggerEngine.Core.Customers;
 using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Events;
@@ -24,12 +26,13 @@ public sealed class CustomerEntity : ReceivePersistentActor
     private readonly EngineClock _clock;
     private readonly IActorRef _timers;
     private readonly IActorRef _customers;
+    private readonly IActorRef _products;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public override string PersistenceId { get; }
 
     public CustomerEntity(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
-        EngineClock clock, IActorRef timers, IActorRef customers)
+        EngineClock clock, IActorRef timers, IActorRef customers, IActorRef products)
     {
         PersistenceId = "customer-" + customerId;
         _state = new CustomerState(customerId);
@@ -39,6 +42,7 @@ public sealed class CustomerEntity : ReceivePersistentActor
         _clock = clock;
         _timers = timers;
         _customers = customers;
+        _products = products;
 
         Recover<ICustomerJournalEvent>(e => Apply(e));
         Recover<RecoveryCompleted>(_ => ReportNextDue());
@@ -123,6 +127,18 @@ public sealed class CustomerEntity : ReceivePersistentActor
         {
             handed = await _customers.Ask<ProfileHandedOver>(new HandOverProfile(cmd.AnonymousKey, CustomerId),
                 TimeSpan.FromSeconds(30));
+        }
+        catch (Exception ex)
+        {
+            sender.Tell(new Status.Failure(ex));
+            return;
+        }
+        // The products the visitor showed interest in now know the interest as this customer's.
+        try
+        {
+            await Task.WhenAll(handed.Events.SelectMany(e => ProductInterests.Of(cmd.AnonymousKey, e)).Select(i => i.ProductId)
+                .Distinct().Select(pid => _products.Ask<ProductAck>(new MergeInterests(pid, cmd.AnonymousKey, CustomerId),
+                    TimeSpan.FromSeconds(30))));
         }
         catch (Exception ex)
         {
@@ -242,6 +258,6 @@ public sealed class CustomerEntity : ReceivePersistentActor
     }
 
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
-        EngineClock clock, IActorRef timers, IActorRef customers) =>
-        Akka.Actor.Props.Create(() => new CustomerEntity(customerId, rules, consents, sink, clock, timers, customers));
+        EngineClock clock, IActorRef timers, IActorRef customers, IActorRef products) =>
+        Akka.Actor.Props.Create(() => new CustomerEntity(customerId, rules, consents, sink, clock, timers, customers, products));
 }

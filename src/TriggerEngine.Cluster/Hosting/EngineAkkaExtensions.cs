@@ -73,7 +73,7 @@ public static class EngineAkkaExtensions
             var (rules, consents) = (resolver.GetService<IJourneyRules>(), resolver.GetService<IConsentStore>());
             var (sink, clock) = (resolver.GetService<IDecisionSink>(), resolver.GetService<EngineClock>());
             return id => CustomerEntity.Props(id, rules, consents, sink, clock,
-                registry.Get<TimerSchedulerActor>(), registry.Get<CustomerRegion>());
+                registry.Get<TimerSchedulerActor>(), registry.Get<CustomerRegion>(), registry.Get<ProductRegion>());
         }, new CustomerMessageExtractor(o.ShardCount), shardOptions);
         b.WithShardRegion<ProductRegion>("product", (system, registry, resolver) =>
         {

@@ -33,6 +33,7 @@ public sealed class ProductEntity : ReceivePersistentActor
 
         Recover<InterestRecorded>(e => ProductCatalog.OnInterest(_state, e.Interest));
         Recover<CatalogUpdated>(e => ProductCatalog.OnUpdate(_state, e.Update, _rules.Scenarios.PriceDrop.Lookback));
+        Recover<InterestsMerged>(e => ProductCatalog.MergeInterest(_state, e.From, e.To));
 
         Command<RecordInterests>(cmd =>
         {
@@ -46,6 +47,15 @@ public sealed class ProductEntity : ReceivePersistentActor
                 if (ProductCatalog.OnInterest(_state, e.Interest) is { } f && e.Interest.Kind == InterestKind.Ordered)
                     facts.Add((e.Interest.CustomerId, f));
                 if (++done == events.Length) Notify(facts, sender);
+            });
+        });
+        Command<MergeInterests>(cmd =>
+        {
+            var sender = Sender;
+            Persist(new InterestsMerged(cmd.From, cmd.To), e =>
+            {
+                ProductCatalog.MergeInterest(_state, e.From, e.To);
+                sender.Tell(new ProductAck(_state.ProductId, 0));
             });
         });
         Command<UpdateCatalog>(cmd =>

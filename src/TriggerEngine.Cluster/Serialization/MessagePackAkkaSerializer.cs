@@ -26,6 +26,7 @@ public sealed class MessagePackAkkaSerializer(ExtendedActorSystem system) : Seri
         ["c.mrg"] = typeof(ProfileMergedInto),
         ["p.int"] = typeof(InterestRecorded),
         ["p.cat"] = typeof(CatalogUpdated),
+        ["p.mrg"] = typeof(InterestsMerged),
         ["m.ingest"] = typeof(IngestEvents),
         ["m.ingested"] = typeof(EventsIngested),
         ["m.advance"] = typeof(AdvanceCustomer),
@@ -39,6 +40,7 @@ public sealed class MessagePackAkkaSerializer(ExtendedActorSystem system) : Seri
         ["m.interests"] = typeof(RecordInterests),
         ["m.catalog"] = typeof(UpdateCatalog),
         ["m.pack"] = typeof(ProductAck),
+        ["m.mergeinterests"] = typeof(MergeInterests),
     };
 
     private static readonly Dictionary<Type, string> ManifestByType = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);

@@ -34,6 +34,28 @@ public static class ProductCatalog
                 p.PackSize, p.Category);
     }
 
+    /// <summary>
+    /// identify merged the anonymous profile <paramref name="from"/> into <paramref name="to"/>: its interest
+    /// becomes the customer's (the lowest price either saw, the evidence of both), so one customer gets one
+    /// notification.
+    /// </summary>
+    public static void MergeInterest(ProductState p, string from, string to)
+    {
+        if (from == to || !p.Interests.Remove(from, out var anonymous)) return;
+        if (!p.Interests.TryGetValue(to, out var known))
+        {
+            p.Interests[to] = anonymous;
+            return;
+        }
+        if (anonymous.LastAt > known.LastAt) known.LastAt = anonymous.LastAt;
+        if (anonymous.LowestSeenPrice is { } low && (known.LowestSeenPrice is null || low < known.LowestSeenPrice))
+            known.LowestSeenPrice = low;
+        foreach (var id in anonymous.Evidence) AddBounded(known.Evidence, id);
+        if (anonymous.WaitingSince is { } since && (known.WaitingSince is null || since > known.WaitingSince))
+            known.WaitingSince = since;
+        foreach (var id in anonymous.WaitingEvidence) AddBounded(known.WaitingEvidence, id);
+    }
+
     /// <summary>Applies a catalog update; returns, per customer, the notification it triggers.</summary>
     public static IReadOnlyList<(string CustomerId, CustomerEvent Notification)> OnUpdate(ProductState p, CatalogUpdate u,
         TimeSpan lookback)

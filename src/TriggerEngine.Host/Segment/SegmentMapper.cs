@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using TriggerEngine.Core.Catalog;
 using TriggerEngine.Core.Customers;
 using TriggerEngine.Core.Events;
 
@@ -38,7 +39,6 @@ public static class SegmentMapper
         if (call.TryGetProperty("context", out var ctx) && ctx.ValueKind == JsonValueKind.Object)
             timeZone = Str(ctx, "timezone");
 
-        var interests = new List<(string, InterestShown)>();
         CustomerEvent e = type switch
         {
             "track" => Track(Str(call, "event") ?? throw new InvalidCall("event is required for a track call")),
@@ -49,7 +49,7 @@ public static class SegmentMapper
         var merge = type == "identify" && !string.IsNullOrEmpty(userId) && !string.IsNullOrEmpty(anonymousId)
             ? CustomerIds.Anonymous(anonymousId)
             : null;
-        return new MappedCall(customerId, e with { TimeZone = timeZone }, interests, merge);
+        return new MappedCall(customerId, e with { TimeZone = timeZone }, ProductInterests.Of(customerId, e).ToArray(), merge);
 
         CustomerEvent Track(string name)
         {
@@ -60,9 +60,7 @@ public static class SegmentMapper
                 case "Product Added":
                 {
                     var pid = Required(props, "product_id", name);
-                    var price = Dec(props, "price");
-                    interests.Add((pid, new InterestShown(customerId, InterestKind.Added, messageId, timestamp, price)));
-                    return new ProductAdded(messageId, timestamp, pid, Int(props, "quantity") ?? 1, price,
+                    return new ProductAdded(messageId, timestamp, pid, Int(props, "quantity") ?? 1, Dec(props, "price"),
                         Str(props, "cart_id") ?? "default");
                 }
                 case "Product Removed":
@@ -89,7 +87,6 @@ public static class SegmentMapper
                             var pid = Str(line, "product_id") ?? throw new InvalidCall("properties.products[].product_id is required");
                             lines.Add(new OrderLine(pid, Int(line, "quantity") ?? 1, Dec(line, "price"), Str(line, "category"),
                                 Str(line, "pack_size"), Dbl(line, "consumption_days")));
-                            interests.Add((pid, new InterestShown(customerId, InterestKind.Ordered, messageId, timestamp, Dec(line, "price"))));
                         }
                     }
                     return new OrderCompleted(messageId, timestamp, Str(props, "order_id") ?? messageId, Str(props, "cart_id"),
@@ -97,9 +94,7 @@ public static class SegmentMapper
                 }
                 case "Product Subscribed":
                 {
-                    var pid = Required(props, "product_id", name);
-                    interests.Add((pid, new InterestShown(customerId, InterestKind.Subscribed, messageId, timestamp, null)));
-                    return new ProductSubscribed(messageId, timestamp, pid);
+                    return new ProductSubscribed(messageId, timestamp, Required(props, "product_id", name));
                 }
                 case "Trigger Feedback":
                 {
@@ -119,9 +114,7 @@ public static class SegmentMapper
 
         CustomerEvent View(string pid, string name)
         {
-            var price = Dec(props, "price");
-            interests.Add((pid, new InterestShown(customerId, InterestKind.Viewed, messageId, timestamp, price)));
-            return new ProductViewed(messageId, timestamp, pid, price, Str(props, "category"), Lng(props, "view_duration_ms"));
+            return new ProductViewed(messageId, timestamp, pid, Dec(props, "price"), Str(props, "category"), Lng(props, "view_duration_ms"));
         }
     }
 
