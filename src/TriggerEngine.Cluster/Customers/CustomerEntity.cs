@@ -105,7 +105,7 @@ public sealed class CustomerEntity : ReceivePersistentActor
         var due = CustomerJourney.NextDue(_state, Journey(null, null));
         if (_state.MergedInto is not null || due is null || due > cmd.Until)
         {
-            sender.Tell(new CustomerAdvanced(CustomerId, ReportNextDue()));
+            sender.Tell(new CustomerAdvanced(CustomerId, ReportNextDue(due)));
             return;
         }
         var consent = await _consents.GetAsync(CustomerId);
@@ -127,15 +127,7 @@ public sealed class CustomerEntity : ReceivePersistentActor
         {
             handed = await _customers.Ask<ProfileHandedOver>(new HandOverProfile(cmd.AnonymousKey, CustomerId),
                 TimeSpan.FromSeconds(30));
-        }
-        catch (Exception ex)
-        {
-            sender.Tell(new Status.Failure(ex));
-            return;
-        }
-        // The products the visitor showed interest in now know the interest as this customer's.
-        try
-        {
+            // The products the visitor showed interest in now know the interest as this customer's.
             await Task.WhenAll(handed.Events.SelectMany(e => ProductInterests.Of(cmd.AnonymousKey, e)).Select(i => i.ProductId)
                 .Distinct().Select(pid => _products.Ask<ProductAck>(new MergeInterests(pid, cmd.AnonymousKey, CustomerId),
                     TimeSpan.FromSeconds(30))));
@@ -232,9 +224,12 @@ public sealed class CustomerEntity : ReceivePersistentActor
         return [];
     }
 
-    private DateTimeOffset? ReportNextDue()
+    private DateTimeOffset? ReportNextDue() => ReportNextDue(CustomerJourney.NextDue(_state, Journey(null, null)));
+
+    /// <summary>Tells the scheduler the next due time (none once merged away) and returns what it told.</summary>
+    private DateTimeOffset? ReportNextDue(DateTimeOffset? nextDue)
     {
-        var next = _state.MergedInto is null ? CustomerJourney.NextDue(_state, Journey(null, null)) : null;
+        var next = _state.MergedInto is null ? nextDue : null;
         _timers.Tell(new WakeAt(CustomerId, next));
         return next;
     }

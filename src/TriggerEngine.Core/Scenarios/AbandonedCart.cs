@@ -34,8 +34,7 @@ public static class AbandonedCart
                     else cart.Lines.Remove(r.ProductId);
                 }
                 Touch(cart, r);
-                // Emptied before any reminder: the instance ends; a refill starts a new one.
-                if (cart.Lines.Count == 0 && cart.Status == CartStatus.Open) s.Carts.Remove(r.CartId);
+                EndIfEmptied(s, cart);
                 break;
             }
             case CartViewed v:
@@ -51,7 +50,7 @@ public static class AbandonedCart
                 cart.Lines.Clear();
                 foreach (var (pid, line) in listed) cart.Lines[pid] = line;
                 Touch(cart, v);
-                if (cart.Lines.Count == 0 && cart.Status == CartStatus.Open) s.Carts.Remove(v.CartId);
+                EndIfEmptied(s, cart);
                 break;
             }
             case OrderCompleted o:
@@ -59,6 +58,12 @@ public static class AbandonedCart
                 else s.Carts.Clear();
                 break;
         }
+    }
+
+    /// <summary>Emptied before any reminder: the instance ends; a refill starts a new one.</summary>
+    private static void EndIfEmptied(CustomerState s, CartState cart)
+    {
+        if (cart.Lines.Count == 0 && cart.Status == CartStatus.Open) s.Carts.Remove(cart.CartId);
     }
 
     private static void Touch(CartState cart, CustomerEvent e)
