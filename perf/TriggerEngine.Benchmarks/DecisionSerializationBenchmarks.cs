@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using BenchmarkDotNet.Attributes;
 using TriggerEngine.Adapters.Json;
-using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Ingest;
 using TriggerEngine.Cluster.Serialization;
 using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Events;
@@ -19,7 +19,7 @@ public class DecisionSerializationBenchmarks
     private ActorSystem _system = null!;
     private MessagePackAkkaSerializer _serializer = null!;
     private TriggerDecision _decision = null!;
-    private CustomerEventRecorded _recorded = null!;
+    private CallsRecord _recorded = null!;
     private string _manifest = "";
     private byte[] _bytes = [];
 
@@ -29,14 +29,13 @@ public class DecisionSerializationBenchmarks
         _system = ActorSystem.Create("serializer-benchmarks", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
         _serializer = new MessagePackAkkaSerializer((ExtendedActorSystem)_system);
         _decision = Traffic.AbandonedCartDecision();
-        // The journal entry of a cart add: the event plus the consent record the policy saw.
-        _recorded = new CustomerEventRecorded(
+        // An ingest-log row holding one cart add.
+        _recorded = new CallsRecord([new LoggedCall("customer-1",
             new ProductAdded("ajs-7f3c2a9e-1b4d-4c8e-9a0f-3d2e1c0b9a87", Traffic.T0, "sku-12", 2, 24.90m, "cart-1")
-                { TimeZone = Traffic.TimeZone },
-            Traffic.Consent, null);
+                { TimeZone = Traffic.TimeZone }, null)], null);
         _manifest = _serializer.Manifest(_recorded);
         _bytes = _serializer.ToBinary(_recorded);
-        if (!Equals(((CustomerEventRecorded)_serializer.FromBinary(_bytes, _manifest)).Event, _recorded.Event))
+        if (!Equals(((CallsRecord)_serializer.FromBinary(_bytes, _manifest)).Calls[0].Event, _recorded.Calls[0].Event))
             throw new InvalidOperationException("the round trip changed the event");
         Console.WriteLine($"// decision line {DecisionJson.ToLine(_decision).Length} chars, journal entry {_bytes.Length} bytes");
     }

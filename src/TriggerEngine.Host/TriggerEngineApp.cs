@@ -7,6 +7,8 @@ using Prometheus;
 using TriggerEngine.Adapters.Consent;
 using TriggerEngine.Adapters.Sinks;
 using TriggerEngine.Cluster.Hosting;
+using TriggerEngine.Cluster.Ingest;
+using TriggerEngine.Cluster.Persistence;
 using TriggerEngine.Cluster.Timers;
 using TriggerEngine.Core.Ports;
 using TriggerEngine.Host.Api;
@@ -73,17 +75,33 @@ public static class TriggerEngineApp
             RulesFile(config, "Scenarios", configDir, "scenarios.json"), RulesFile(config, "Policy", configDir, "policy.json"),
             sp.GetRequiredService<ILogger<ReloadingJourneyRules>>()));
         builder.Services.AddSingleton<IConsentStore>(_ => new EmbeddedConsentStore(Path.Combine(dataDir, "consent.db")));
+        // Entity state, timer index and decision outbox: state.db beside the journal, or the same PostgreSQL.
+        var sqlite = persistence.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase);
+        builder.Services.AddSingleton<IStateStore>(_ =>
+        {
+            IStateStore store = sqlite
+                ? new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "state.db") }.ToString())
+                : new PostgresStateStore(persistence.ConnectionString);
+            store.InitializeAsync().GetAwaiter().GetResult();
+            return store;
+        });
+        builder.Services.AddSingleton(sp => new StateBatcher(sp.GetRequiredService<IStateStore>()));
+        builder.Services.AddSingleton(new IngestPressure(cluster.MaxPendingEvents));
         builder.Services.AddSingleton<IDecisionSink>(sp =>
         {
             var list = new List<IDecisionSink> { ActivatorUtilities.CreateInstance<LoggingDecisionSink>(sp), new MetricsDecisionSink() };
             if (sinks.Ndjson.Enabled)
                 list.Add(new NdjsonDecisionSink(string.IsNullOrEmpty(sinks.Ndjson.Path) ? Path.Combine(dataDir, "decisions.ndjson") : sinks.Ndjson.Path,
                     sinks.Ndjson.Outcomes.Count > 0 ? sinks.Ndjson.Outcomes : ["sent"]));
-            return new CompositeDecisionSink(list);
+            var outbox = new OutboxDecisionSink(sp.GetRequiredService<IStateStore>(), new CompositeDecisionSink(list));
+            // Whatever was recorded before a crash and not yet delivered goes out before anything new.
+            var redelivered = outbox.RedeliverAsync().GetAwaiter().GetResult();
+            if (redelivered > 0) sp.GetRequiredService<ILogger<OutboxDecisionSink>>().LogWarning("Re-delivered {Count} decisions from the outbox", redelivered);
+            return outbox;
         });
 
         // Actors.
-        var connectionString = persistence.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase)
+        var connectionString = sqlite
             ? PrepareSqlite(persistence.ConnectionString, dataDir)
             : persistence.ConnectionString;
         builder.Services.AddAkka(EngineAkkaExtensions.SystemName, (b, _) => b
@@ -109,7 +127,7 @@ public static class TriggerEngineApp
         app.MapAdminApi();
         app.MapGet("/health/live", () => Results.Json(new { status = "live" }));
         app.MapGet("/health/ready", () =>
-            Ready(app.Services) ? Results.Json(new { status = "ready" }) : Problems.Unavailable("Not ready: the cluster is not up or timers are still being re-armed"));
+            Ready(app.Services) ? Results.Json(new { status = "ready" }) : Problems.Unavailable("Not ready: the cluster is not up or the ingest log is still replaying"));
         app.MapMetrics("/metrics");
         return app;
     }
@@ -118,7 +136,7 @@ public static class TriggerEngineApp
     {
         var system = sp.GetRequiredService<Akka.Actor.ActorSystem>();
         return Akka.Cluster.Cluster.Get(system).SelfMember.Status == MemberStatus.Up
-            && sp.GetRequiredService<EngineReadiness>().TimersRecovered;
+            && sp.GetRequiredService<EngineReadiness>() is { LogRecovered: true, TimersRecovered: true };
     }
 
     /// <summary><c>config/</c> in the working directory when there is one (edit and reload in place), else beside the binary.</summary>

@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Persistence;
+using TriggerEngine.Cluster.Entities;
+using TriggerEngine.Cluster.Ingest;
+using TriggerEngine.Cluster.Persistence;
 using TriggerEngine.Cluster.Products;
 using TriggerEngine.Cluster.Timers;
 using TriggerEngine.Core.Catalog;
@@ -13,13 +15,13 @@ using TriggerEngine.Core.Ports;
 namespace TriggerEngine.Cluster.Customers;
 
 /// <summary>
-/// One customer, sharded. Thin by design: it persists what it is given (with the consent record the
-/// policy will see), folds it through <see cref="CustomerJourney"/>, hands decisions to the sinks and
-/// tells the <see cref="TimerScheduler"/> when to wake it next.
+/// One customer, sharded. Thin by design: folds what the ingest log dispatches through
+/// <see cref="CustomerJourney"/>, hands decisions to the outbox, and tells the <see cref="TimerScheduler"/>
+/// when to wake it next. Its state is checkpointed by <see cref="CheckpointedEntity"/>.
 /// </summary>
-public sealed class CustomerEntity : ReceivePersistentActor
+public sealed class CustomerEntity : CheckpointedEntity
 {
-    private readonly CustomerState _state;
+    private CustomerState _state;
     private readonly IJourneyRules _rules;
     private readonly IConsentStore _consents;
     private readonly IDecisionSink _sink;
@@ -27,14 +29,15 @@ public sealed class CustomerEntity : ReceivePersistentActor
     private readonly IActorRef _timers;
     private readonly IActorRef _customers;
     private readonly IActorRef _products;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-
-    public override string PersistenceId { get; }
+    private readonly TimeSpan _askTimeout;
+    private DateTimeOffset? _reportedDue;
+    private bool _reported;
 
     public CustomerEntity(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
-        EngineClock clock, IActorRef timers, IActorRef customers, IActorRef products)
+        EngineClock clock, StateBatcher store, IActorRef checkpointer, IActorRef timers, IActorRef customers,
+        IActorRef products, TimeSpan askTimeout)
+        : base(EntityKind.Customer, customerId, store, checkpointer)
     {
-        PersistenceId = "customer-" + customerId;
         _state = new CustomerState(customerId);
         _rules = rules;
         _consents = consents;
@@ -43,125 +46,140 @@ public sealed class CustomerEntity : ReceivePersistentActor
         _timers = timers;
         _customers = customers;
         _products = products;
-
-        Recover<ICustomerJournalEvent>(e => Apply(e));
-        Recover<RecoveryCompleted>(_ => ReportNextDue());
-
-        CommandAsync<IngestEvents>(Ingest);
-        CommandAsync<AdvanceCustomer>(Advance);
-        CommandAsync<MergeAnonymousProfile>(Merge);
-        Command<HandOverProfile>(HandOver);
-        CommandAsync<ExplainCustomer>(Explain);
-        Command<EraseCustomer>(Erase);
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Error(f.Cause, "Erasing snapshots of {0} failed", PersistenceId));
+        _askTimeout = askTimeout;
     }
 
     private string CustomerId => _state.CustomerId;
 
+    protected override void Restore(ReadOnlyMemory<byte> state) => _state = StateCodec.DecodeCustomer(CustomerId, state);
+    protected override byte[] Encode() => StateCodec.EncodeCustomer(_state);
+    protected override DateTimeOffset? IndexedDue() => NextDue();
+    protected override void Loaded() => ReportNextDue();
+    protected override void Stopping() => _timers.Tell(new CustomerAsleep(CustomerId));
+
+    protected override void Active()
+    {
+        Receive<IngestEvents>(Ingest);
+        Receive<AdvanceCustomer>(Advance);
+        ReceiveAsync<MergeAnonymousProfile>(Merge);
+        Receive<HandOverProfile>(HandOver);
+        ReceiveAsync<ExplainCustomer>(Explain);
+        ReceiveAsync<EraseCustomer>(Erase);
+    }
+
     private JourneyContext Journey(ConsentRecord? consent, DateTimeOffset? wallNow) =>
         new(_rules.Scenarios, _rules.Policy, consent, wallNow);
 
-    private async Task Ingest(IngestEvents cmd)
+    /// <summary>The consent record the policy sees; the store answers from its cache without awaiting.</summary>
+    private ConsentRecord? Consent()
     {
-        if (_state.MergedInto is { } into)
-        {
-            _customers.Forward(new IngestEvents(into, cmd.Events));
-            return;
-        }
-        var fresh = new List<CustomerEvent>(cmd.Events.Count);
-        var batchIds = new HashSet<string>();
-        foreach (var e in cmd.Events)
-        {
-            if (_state.Seen.Contains(e.MessageId) || !batchIds.Add(e.MessageId)) continue;
-            // A catalog notification for a customer who no longer exists (erased) brings nothing back.
-            if (!_state.Exists && e is PriceDropped or BackInStock or ProductFacts) continue;
-            fresh.Add(e);
-        }
-        var sender = Sender;
-        var duplicates = cmd.Events.Count - fresh.Count;
-        if (fresh.Count == 0)
-        {
-            sender.Tell(new EventsIngested(CustomerId, 0, duplicates));
-            return;
-        }
-        var consent = await _consents.GetAsync(CustomerId);
-        var wallNow = _clock.WallNow;
-        var records = fresh.Select(e => new CustomerEventRecorded(e, consent, wallNow)).ToArray();
-        var decisions = new List<TriggerDecision>();
-        var done = 0;
-        PersistAll(records, r =>
-        {
-            decisions.AddRange(Apply(r));
-            if (++done < records.Length) return;
-            ReportNextDue();
-            Emit(decisions, sender, new EventsIngested(CustomerId, fresh.Count, duplicates));
-        });
+        var pending = _consents.GetAsync(CustomerId);
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }
 
-    private async Task Advance(AdvanceCustomer cmd)
+    private void Ingest(IngestEvents cmd)
     {
         var sender = Sender;
-        var due = CustomerJourney.NextDue(_state, Journey(null, null));
+        if (_state.MergedInto is { } into)
+        {
+            // Merged away: the customer it became takes these (and answers the log).
+            _customers.Tell(cmd with { CustomerId = into, Forwarded = true }, sender);
+            return;
+        }
+        if (!cmd.Forwarded && AlreadyApplied(cmd.Seq))
+        {
+            sender.Tell(new EventsIngested(CustomerId, 0, cmd.Events.Count, cmd.Seq));
+            return;
+        }
+        var decisions = new List<TriggerDecision>();
+        var applied = 0;
+        ConsentRecord? consent = null;
+        var consentRead = false;
+        foreach (var e in cmd.Events)
+        {
+            if (_state.Seen.Contains(e.MessageId)) continue;
+            // A catalog notification for a customer who no longer exists (erased) brings nothing back.
+            if (!_state.Exists && e is PriceDropped or BackInStock or ProductFacts) continue;
+            if (!consentRead) (consent, consentRead) = (Consent(), true);
+            var step = CustomerJourney.Handle(_state, e, Journey(consent, cmd.ReceivedAt));
+            if (step.Duplicate) continue;
+            applied++;
+            decisions.AddRange(step.Decisions);
+        }
+        if (applied > 0)
+        {
+            if (cmd.Seq > 0) ChangedByLog(cmd.Seq);
+            else ChangedOutsideLog();
+            ReportNextDue();
+        }
+        Emit(decisions, sender, new EventsIngested(CustomerId, applied, cmd.Events.Count - applied, cmd.Seq));
+    }
+
+    private void Advance(AdvanceCustomer cmd)
+    {
+        var sender = Sender;
+        var due = NextDue();
         if (_state.MergedInto is not null || due is null || due > cmd.Until)
         {
             sender.Tell(new CustomerAdvanced(CustomerId, ReportNextDue(due)));
             return;
         }
-        var consent = await _consents.GetAsync(CustomerId);
         var wallNow = _clock.WallNow;
         // Live, a timer never fires ahead of the wall clock.
         var until = wallNow is { } now && now < cmd.Until ? now : cmd.Until;
-        Persist(new CustomerTimeAdvanced(until, consent, wallNow), r =>
-        {
-            var decisions = Apply(r);
-            Emit(decisions, sender, new CustomerAdvanced(CustomerId, ReportNextDue()));
-        });
+        var step = CustomerJourney.AdvanceTo(_state, until, Journey(Consent(), wallNow));
+        ChangedOutsideLog();
+        Emit(step.Decisions, sender, new CustomerAdvanced(CustomerId, ReportNextDue(step.NextDue)));
     }
 
     private async Task Merge(MergeAnonymousProfile cmd)
     {
         var sender = Sender;
+        if (AlreadyApplied(cmd.Seq))
+        {
+            sender.Tell(new EventsIngested(CustomerId, 0, 0, cmd.Seq));
+            return;
+        }
         ProfileHandedOver handed;
+        string[] products;
         try
         {
-            handed = await _customers.Ask<ProfileHandedOver>(new HandOverProfile(cmd.AnonymousKey, CustomerId),
-                TimeSpan.FromSeconds(30));
+            handed = await _customers.Ask<ProfileHandedOver>(new HandOverProfile(cmd.AnonymousKey, CustomerId), _askTimeout);
             // The products the visitor showed interest in now know the interest as this customer's.
-            await Task.WhenAll(handed.Events.SelectMany(e => ProductInterests.Of(cmd.AnonymousKey, e)).Select(i => i.ProductId)
-                .Distinct().Select(pid => _products.Ask<ProductAck>(new MergeInterests(pid, cmd.AnonymousKey, CustomerId),
-                    TimeSpan.FromSeconds(30))));
+            products = handed.Events.SelectMany(e => ProductInterests.Of(cmd.AnonymousKey, e)).Select(i => i.ProductId)
+                .Distinct().ToArray();
+            await Task.WhenAll(products.Select(pid =>
+                _products.Ask<ProductAck>(new MergeInterests(pid, cmd.AnonymousKey, CustomerId), _askTimeout)));
         }
         catch (Exception ex)
         {
-            sender.Tell(new Status.Failure(ex));
+            sender.Tell(new ApplyFailed(cmd.Seq, CustomerId, ex.Message));
             return;
         }
-        var consent = await _consents.GetAsync(CustomerId);
-        var wallNow = _clock.WallNow;
-        Persist(new AnonymousProfileAbsorbed(cmd.AnonymousKey, handed.Events, consent, wallNow), r =>
-        {
-            var decisions = Apply(r);
-            ReportNextDue();
-            Emit(decisions, sender, new EventsIngested(CustomerId, handed.Events.Count, 0));
-        });
+        var step = CustomerJourney.Absorb(_state, handed.Events, Journey(Consent(), _clock.WallNow));
+        ChangedByLog(cmd.Seq);
+        ReportNextDue(step.NextDue);
+        Emit(step.Decisions, sender, new EventsIngested(CustomerId, handed.Events.Count, 0, cmd.Seq,
+            [cmd.AnonymousKey], products));
     }
 
+    /// <summary>Idempotent: asked again by the same customer (a replay after a crash), it hands over the same
+    /// events again; the customer's dedup memory makes the second absorb a no-op.</summary>
     private void HandOver(HandOverProfile cmd)
     {
-        var sender = Sender;
-        if (_state.MergedInto is not null || cmd.Into == CustomerId)
+        if (cmd.Into == CustomerId || (_state.MergedInto is { } into && into != cmd.Into))
         {
-            sender.Tell(new ProfileHandedOver([]));
+            Sender.Tell(new ProfileHandedOver([]));
             return;
         }
-        var events = _state.AnonymousEvents.ToArray();
-        Persist(new ProfileMergedInto(cmd.Into), r =>
+        if (_state.MergedInto is null)
         {
-            Apply(r);
-            _timers.Tell(new WakeAt(CustomerId, null));
-            sender.Tell(new ProfileHandedOver(events));
-        });
+            _state.MergedInto = cmd.Into;
+            _state.Exists = true;
+            ChangedOutsideLog();
+            ReportNextDue(null);
+        }
+        Sender.Tell(new ProfileHandedOver(_state.AnonymousEvents.ToArray()));
     }
 
     private async Task Explain(ExplainCustomer _)
@@ -176,66 +194,41 @@ public sealed class CustomerEntity : ReceivePersistentActor
             CustomerExplain.Caps(_state, consent, ctx.Policy, at), _state.Sends.ToArray(), _state.Decisions.ToArray()));
     }
 
-    private void Erase(EraseCustomer _)
+    private async Task Erase(EraseCustomer _)
     {
         var sender = Sender;
-        _timers.Tell(new WakeAt(CustomerId, null));
-        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
-        if (LastSequenceNr == 0)
+        try
         {
-            Erased(sender);
+            await DeleteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            sender.Tell(new Status.Failure(ex));
             return;
         }
-        // Reply only once the rows are gone, so that nothing can recover the customer afterwards.
-        DeleteMessages(LastSequenceNr);
-        Become(() =>
-        {
-            Command<DeleteMessagesSuccess>(_ => Erased(sender));
-            Command<DeleteMessagesFailure>(f =>
-            {
-                _log.Error(f.Cause, "Erasing {0} failed", PersistenceId);
-                sender.Tell(new Status.Failure(f.Cause));
-                Context.Stop(Self);
-            });
-            CommandAny(_ => Stash.Stash());
-        });
-    }
-
-    private void Erased(IActorRef replyTo)
-    {
-        replyTo.Tell(new CustomerErased(CustomerId));
-        // The in-memory state goes with the actor; messages after this start from an empty journal.
+        _timers.Tell(new CustomerAsleep(CustomerId));
+        sender.Tell(new CustomerErased(CustomerId));
+        // The in-memory state goes with the actor; messages after this start from nothing.
         Context.Stop(Self);
     }
 
-    private IReadOnlyList<TriggerDecision> Apply(ICustomerJournalEvent e) => e switch
-    {
-        CustomerEventRecorded r => CustomerJourney.Handle(_state, r.Event, Journey(r.Consent, r.WallNow)).Decisions,
-        CustomerTimeAdvanced t => CustomerJourney.AdvanceTo(_state, t.Until, Journey(t.Consent, t.WallNow)).Decisions,
-        AnonymousProfileAbsorbed a => CustomerJourney.Absorb(_state, a.Events, Journey(a.Consent, a.WallNow)).Decisions,
-        ProfileMergedInto m => MarkMerged(m.Into),
-        _ => [],
-    };
+    private DateTimeOffset? NextDue() =>
+        _state.MergedInto is null ? CustomerJourney.NextDue(_state, Journey(null, null)) : null;
 
-    private IReadOnlyList<TriggerDecision> MarkMerged(string into)
-    {
-        _state.MergedInto = into;
-        _state.Exists = true;
-        return [];
-    }
+    private DateTimeOffset? ReportNextDue() => ReportNextDue(NextDue());
 
-    private DateTimeOffset? ReportNextDue() => ReportNextDue(CustomerJourney.NextDue(_state, Journey(null, null)));
-
-    /// <summary>Tells the scheduler the next due time (none once merged away) and returns what it told.</summary>
+    /// <summary>Tells the scheduler the next due time when it changed (none once merged away) and returns it.</summary>
     private DateTimeOffset? ReportNextDue(DateTimeOffset? nextDue)
     {
         var next = _state.MergedInto is null ? nextDue : null;
+        if (_reported && next == _reportedDue) return next;
+        (_reported, _reportedDue) = (true, next);
         _timers.Tell(new WakeAt(CustomerId, next));
         return next;
     }
 
-    /// <summary>Hands the decisions to the sinks and answers <paramref name="replyTo"/> once they have taken them,
-    /// so that whoever waits for this step (HTTP, the watermark) finds its decisions delivered.</summary>
+    /// <summary>Hands the decisions to the outbox and answers <paramref name="replyTo"/> once it has taken
+    /// them, so that whoever waits for this step (HTTP, the watermark) finds its decisions recorded.</summary>
     private void Emit(IReadOnlyList<TriggerDecision> decisions, IActorRef replyTo, object reply)
     {
         if (decisions.Count == 0)
@@ -243,16 +236,20 @@ public sealed class CustomerEntity : ReceivePersistentActor
             replyTo.Tell(reply);
             return;
         }
-        var log = _log;
+        var log = Log;
         var customerId = CustomerId;
         _sink.WriteAsync(decisions).AsTask().ContinueWith(t =>
         {
-            if (t.IsFaulted) log.Error(t.Exception, "Decision sink failed for {0}", customerId);
-            replyTo.Tell(reply);
-        }, TaskScheduler.Default);
+            if (t.IsFaulted) log.Error(t.Exception, "Decision outbox failed for {0}", customerId);
+            replyTo.Tell(!t.IsFaulted ? reply
+                : reply is EventsIngested { Seq: > 0 } e ? new ApplyFailed(e.Seq, customerId, t.Exception!.Message)
+                : new Status.Failure(t.Exception!));
+        }, TaskContinuationOptions.ExecuteSynchronously);
     }
 
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
-        EngineClock clock, IActorRef timers, IActorRef customers, IActorRef products) =>
-        Akka.Actor.Props.Create(() => new CustomerEntity(customerId, rules, consents, sink, clock, timers, customers, products));
+        EngineClock clock, StateBatcher store, IActorRef checkpointer, IActorRef timers, IActorRef customers,
+        IActorRef products, TimeSpan askTimeout) =>
+        Akka.Actor.Props.Create(() => new CustomerEntity(customerId, rules, consents, sink, clock, store, checkpointer,
+            timers, customers, products, askTimeout));
 }

@@ -1,7 +1,6 @@
 using TriggerEngine.Core.Customers;
 using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Events;
-using TriggerEngine.Core.Policy;
 
 namespace TriggerEngine.Cluster.Customers;
 
@@ -12,16 +11,27 @@ public interface IWithCustomerId
 }
 
 // Commands (ask: each gets the reply named beside it).
-/// <summary>Apply these events in order; reply <see cref="EventsIngested"/> once they are durable.</summary>
-public sealed record IngestEvents(string CustomerId, IReadOnlyList<CustomerEvent> Events) : IWithCustomerId;
-public sealed record EventsIngested(string CustomerId, int Applied, int Duplicates);
+/// <summary>Apply these events in order; reply <see cref="EventsIngested"/> once applied and their decisions
+/// are in the outbox. <see cref="Seq"/> is the ingest-log record they come from (0: from a product entity);
+/// <see cref="ReceivedAt"/> the wall clock when it was accepted; <see cref="Forwarded"/> marks events an
+/// anonymous profile passed on to the customer it was merged into.</summary>
+public sealed record IngestEvents(string CustomerId, IReadOnlyList<CustomerEvent> Events, long Seq = 0,
+    DateTimeOffset? ReceivedAt = null, bool Forwarded = false) : IWithCustomerId;
+
+/// <summary>Also names the other entities the step changed (a merge changes the anonymous profile and the
+/// products that knew it), so that the log's next checkpoint saves them too.</summary>
+public sealed record EventsIngested(string CustomerId, int Applied, int Duplicates, long Seq = 0,
+    IReadOnlyList<string>? AlsoCustomers = null, IReadOnlyList<string>? AlsoProducts = null);
+
+/// <summary>Applying log record <see cref="Seq"/> failed at this entity.</summary>
+public sealed record ApplyFailed(long Seq, string EntityId, string Reason);
 
 /// <summary>Fire every timer due up to <see cref="Until"/>; reply <see cref="CustomerAdvanced"/>.</summary>
 public sealed record AdvanceCustomer(string CustomerId, DateTimeOffset Until) : IWithCustomerId;
 public sealed record CustomerAdvanced(string CustomerId, DateTimeOffset? NextDue);
 
 /// <summary>identify: take over the anonymous profile <see cref="AnonymousKey"/>; reply <see cref="EventsIngested"/>.</summary>
-public sealed record MergeAnonymousProfile(string CustomerId, string AnonymousKey) : IWithCustomerId;
+public sealed record MergeAnonymousProfile(string CustomerId, string AnonymousKey, long Seq = 0) : IWithCustomerId;
 
 /// <summary>To the anonymous profile: hand your events to <see cref="Into"/> and forward from now on.</summary>
 public sealed record HandOverProfile(string CustomerId, string Into) : IWithCustomerId;
@@ -46,18 +56,3 @@ public sealed record CustomerExplanation(
     IReadOnlyList<CapUsage> Caps,
     IReadOnlyList<SendMark> Sends,
     IReadOnlyList<TriggerDecision> Decisions);
-
-// Journal: what a customer entity persists. Inputs plus the consent record the policy saw, so that
-// recovery replays to exactly the state (and decisions) that were produced live.
-public interface ICustomerJournalEvent;
-
-public sealed record CustomerEventRecorded(CustomerEvent Event, ConsentRecord? Consent, DateTimeOffset? WallNow)
-    : ICustomerJournalEvent;
-
-public sealed record CustomerTimeAdvanced(DateTimeOffset Until, ConsentRecord? Consent, DateTimeOffset? WallNow)
-    : ICustomerJournalEvent;
-
-public sealed record AnonymousProfileAbsorbed(string AnonymousKey, IReadOnlyList<CustomerEvent> Events,
-    ConsentRecord? Consent, DateTimeOffset? WallNow) : ICustomerJournalEvent;
-
-public sealed record ProfileMergedInto(string Into) : ICustomerJournalEvent;

@@ -2,7 +2,11 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Akka.Pattern;
 using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Entities;
+using TriggerEngine.Cluster.Ingest;
+using TriggerEngine.Cluster.Persistence;
 using TriggerEngine.Cluster.Products;
 using TriggerEngine.Cluster.Serialization;
 using TriggerEngine.Cluster.Timers;
@@ -23,7 +27,7 @@ public static class EngineAkkaExtensions
             MessagePackAkkaSerializer.Manifests.Values.Append(typeof(CustomerEvent)).Append(typeof(ConsentRecord)),
             system => new MessagePackAkkaSerializer(system));
 
-    /// <summary>Akka.Persistence.Sql journal and snapshot store; the schema is created on start.</summary>
+    /// <summary>Akka.Persistence.Sql journal (the ingest log) and snapshot store; the schema is created on start.</summary>
     public static AkkaConfigurationBuilder WithTriggerEnginePersistence(this AkkaConfigurationBuilder b,
         EnginePersistenceOptions o, string connectionString)
     {
@@ -60,31 +64,46 @@ public static class EngineAkkaExtensions
     }
 
     /// <summary>Remoting, clustering (a cluster of one when no seeds are given), the customer and product
-    /// shard regions, and the timer scheduler.</summary>
+    /// shard regions, the ingest log and the timer scheduler.</summary>
     public static AkkaConfigurationBuilder WithTriggerEngineCluster(this AkkaConfigurationBuilder b, EngineClusterOptions o)
     {
         b.WithRemoting(o.Hostname, o.Port)
             .WithClustering(new ClusterOptions { SeedNodes = o.SeedNodes.ToArray() })
             .AddHocon($"akka.cluster.sharding.passivate-idle-entity-after = {(int)o.PassivateIdleAfter.TotalMilliseconds}ms",
                 HoconAddMode.Prepend);
-        var shardOptions = new ShardOptions { RememberEntities = false, StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData };
+        // Idle passivation, hand-off and the residency limit all stop an entity with StopEntity: it saves first.
+        var shardOptions = new ShardOptions
+        {
+            RememberEntities = false,
+            StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
+            HandOffStopMessage = StopEntity.Instance,
+        };
         b.WithShardRegion<CustomerRegion>("customer", (system, registry, resolver) =>
         {
             var (rules, consents) = (resolver.GetService<IJourneyRules>(), resolver.GetService<IConsentStore>());
             var (sink, clock) = (resolver.GetService<IDecisionSink>(), resolver.GetService<EngineClock>());
-            return id => CustomerEntity.Props(id, rules, consents, sink, clock,
-                registry.Get<TimerSchedulerActor>(), registry.Get<CustomerRegion>(), registry.Get<ProductRegion>());
+            var store = resolver.GetService<StateBatcher>();
+            return id => CustomerEntity.Props(id, rules, consents, sink, clock, store, registry.Get<IngestLogActor>(),
+                registry.Get<TimerSchedulerActor>(), registry.Get<CustomerRegion>(), registry.Get<ProductRegion>(), o.AskTimeout);
         }, new CustomerMessageExtractor(o.ShardCount), shardOptions);
         b.WithShardRegion<ProductRegion>("product", (system, registry, resolver) =>
         {
-            var rules = resolver.GetService<IJourneyRules>();
-            return id => ProductEntity.Props(id, rules, registry.Get<CustomerRegion>(), o.AskTimeout);
+            var (rules, store) = (resolver.GetService<IJourneyRules>(), resolver.GetService<StateBatcher>());
+            return id => ProductEntity.Props(id, rules, store, registry.Get<IngestLogActor>(), registry.Get<CustomerRegion>(),
+                o.AskTimeout);
         }, new ProductMessageExtractor(o.ShardCount), shardOptions);
         b.WithActors((system, registry, resolver) =>
         {
-            var timers = system.ActorOf(TimerScheduler.Props(registry.Get<CustomerRegion>(), resolver.GetService<EngineClock>(),
-                resolver.GetService<IJourneyRules>(), resolver.GetService<EngineReadiness>(), o.TimerTick, o.AskTimeout), "timers");
+            var store = resolver.GetService<IStateStore>();
+            var readiness = resolver.GetService<EngineReadiness>();
+            var timers = system.ActorOf(TimerScheduler.Props(registry.Get<CustomerRegion>(), store,
+                resolver.GetService<EngineClock>(), resolver.GetService<IJourneyRules>(), readiness, o.TimerTick, o.AskTimeout), "timers");
             registry.Register<TimerSchedulerActor>(timers);
+            var log = IngestLog.Props(o.LogId, registry.Get<CustomerRegion>(), registry.Get<ProductRegion>(), timers, store,
+                resolver.GetService<IngestPressure>(), readiness, o.CheckpointInterval);
+            // A journal write failure stops the log; it comes back and replays from its last checkpoint.
+            var supervised = BackoffSupervisor.Props(Backoff.OnStop(log, "log", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1));
+            registry.Register<IngestLogActor>(system.ActorOf(supervised, "ingest"));
         });
         if (o.SeedNodes.Count == 0)
             b.AddStartup((system, _) =>

@@ -14,11 +14,20 @@ public sealed record EngineClusterOptions
 
     public int ShardCount { get; init; } = 100;
 
-    /// <summary>Entities idle this long are passivated (their state stays in the journal).</summary>
+    /// <summary>Entities idle this long are passivated (their state is saved first).</summary>
     public TimeSpan PassivateIdleAfter { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How long HTTP and timers wait for an entity to confirm before answering 503.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>This node's ingest log; stable across restarts of the node (its journal rows are keyed by it).</summary>
+    public string LogId { get; init; } = "node-1";
+
+    /// <summary>How often changed entities save their state, after which the ingest log is truncated.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Events accepted and not yet applied on this node above which ingestion answers 503.</summary>
+    public long MaxPendingEvents { get; init; } = 200_000;
 
     /// <summary>Wall-clock mode: how often due timers are looked for.</summary>
     public TimeSpan TimerTick { get; init; } = TimeSpan.FromMilliseconds(250);

@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Persistence;
 using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Entities;
+using TriggerEngine.Cluster.Ingest;
+using TriggerEngine.Cluster.Persistence;
 using TriggerEngine.Core.Catalog;
 using TriggerEngine.Core.Events;
 
@@ -9,88 +11,97 @@ namespace TriggerEngine.Cluster.Products;
 
 /// <summary>
 /// One catalog product, sharded. Remembers who showed interest (through <see cref="ProductCatalog"/>), and
-/// turns a price drop or restock into notifications to exactly those customers. It replies only once
-/// every notified customer has made the notification durable, so a <c>200</c> on the catalog feed means
-/// the consequences are in the customers' journals.
+/// turns a price drop or restock into notifications to exactly those customers. It acknowledges only once
+/// every notified customer has applied its notification, so the log's checkpoint covers them too.
 /// </summary>
-public sealed class ProductEntity : ReceivePersistentActor
+public sealed class ProductEntity : CheckpointedEntity
 {
-    private readonly ProductState _state;
+    private ProductState _state;
     private readonly IJourneyRules _rules;
     private readonly IActorRef _customers;
     private readonly TimeSpan _askTimeout;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public override string PersistenceId { get; }
-
-    public ProductEntity(string productId, IJourneyRules rules, IActorRef customers, TimeSpan askTimeout)
+    public ProductEntity(string productId, IJourneyRules rules, StateBatcher store, IActorRef checkpointer,
+        IActorRef customers, TimeSpan askTimeout)
+        : base(EntityKind.Product, productId, store, checkpointer)
     {
-        PersistenceId = "product-" + productId;
         _state = new ProductState(productId);
         _rules = rules;
         _customers = customers;
         _askTimeout = askTimeout;
+    }
 
-        Recover<InterestRecorded>(e => ProductCatalog.OnInterest(_state, e.Interest));
-        Recover<CatalogUpdated>(e => ProductCatalog.OnUpdate(_state, e.Update, _rules.Scenarios.PriceDrop.Lookback));
-        Recover<InterestsMerged>(e => ProductCatalog.MergeInterest(_state, e.From, e.To));
+    protected override void Restore(ReadOnlyMemory<byte> state) => _state = StateCodec.DecodeProduct(EntityId, state);
+    protected override byte[] Encode() => StateCodec.EncodeProduct(_state);
+    protected override DateTimeOffset? IndexedDue() => null;
 
-        Command<RecordInterests>(cmd =>
+    protected override void Active()
+    {
+        Receive<RecordInterests>(cmd =>
         {
-            var sender = Sender;
-            var events = cmd.Interests.Select(i => new InterestRecorded(i)).ToArray();
+            if (AlreadyApplied(cmd.Seq))
+            {
+                Sender.Tell(new ProductAck(EntityId, cmd.Seq));
+                return;
+            }
             var facts = new List<(string CustomerId, CustomerEvent Note)>();
-            var done = 0;
-            PersistAll(events, e =>
-            {
+            foreach (var interest in cmd.Interests)
                 // Replenishment needs consumption_days from the catalog when the order line has none.
-                if (ProductCatalog.OnInterest(_state, e.Interest) is { } f && e.Interest.Kind == InterestKind.Ordered)
-                    facts.Add((e.Interest.CustomerId, f));
-                if (++done == events.Length) Notify(facts, sender);
-            });
+                if (ProductCatalog.OnInterest(_state, interest) is { } f && interest.Kind == InterestKind.Ordered)
+                    facts.Add((interest.CustomerId, f));
+            Changed(cmd.Seq);
+            Notify(facts, Sender, cmd.Seq);
         });
-        Command<MergeInterests>(cmd =>
+        Receive<UpdateCatalog>(cmd =>
         {
-            var sender = Sender;
-            Persist(new InterestsMerged(cmd.From, cmd.To), e =>
+            if (AlreadyApplied(cmd.Seq))
             {
-                ProductCatalog.MergeInterest(_state, e.From, e.To);
-                sender.Tell(new ProductAck(_state.ProductId, 0));
-            });
-        });
-        Command<UpdateCatalog>(cmd =>
-        {
-            var sender = Sender;
-            var events = cmd.Updates.Select(u => new CatalogUpdated(u)).ToArray();
+                Sender.Tell(new ProductAck(EntityId, cmd.Seq));
+                return;
+            }
             var notes = new List<(string CustomerId, CustomerEvent Note)>();
-            var done = 0;
-            PersistAll(events, e =>
-            {
-                notes.AddRange(ProductCatalog.OnUpdate(_state, e.Update, _rules.Scenarios.PriceDrop.Lookback));
-                if (++done == events.Length) Notify(notes, sender);
-            });
+            foreach (var update in cmd.Updates)
+                notes.AddRange(ProductCatalog.OnUpdate(_state, update, _rules.Scenarios.PriceDrop.Lookback));
+            Changed(cmd.Seq);
+            Notify(notes, Sender, cmd.Seq);
+        });
+        Receive<MergeInterests>(cmd =>
+        {
+            ProductCatalog.MergeInterest(_state, cmd.From, cmd.To);
+            ChangedOutsideLog();
+            Sender.Tell(new ProductAck(EntityId));
         });
     }
 
-    private void Notify(List<(string CustomerId, CustomerEvent Note)> notes, IActorRef replyTo)
+    private void Changed(long seq)
     {
-        var productId = _state.ProductId;
+        if (seq > 0) ChangedByLog(seq);
+        else ChangedOutsideLog();
+    }
+
+    private void Notify(List<(string CustomerId, CustomerEvent Note)> notes, IActorRef replyTo, long seq)
+    {
+        var productId = EntityId;
         if (notes.Count == 0)
         {
-            replyTo.Tell(new ProductAck(productId, 0));
+            replyTo.Tell(new ProductAck(productId, seq));
             return;
         }
-        var asks = notes.GroupBy(n => n.CustomerId)
-            .Select(g => _customers.Ask<EventsIngested>(new IngestEvents(g.Key, g.Select(n => n.Note).ToArray()), _askTimeout));
+        var byCustomer = notes.GroupBy(n => n.CustomerId).ToArray();
+        var asks = byCustomer.Select(g =>
+            _customers.Ask<EventsIngested>(new IngestEvents(g.Key, g.Select(n => n.Note).ToArray()), _askTimeout));
+        var notified = byCustomer.Select(g => g.Key).ToArray();
+        var log = Log;
         Task.WhenAll(asks).PipeTo(replyTo,
-            success: _ => new ProductAck(productId, notes.Count),
+            success: _ => new ProductAck(productId, seq, notified),
             failure: ex =>
             {
-                _log.Warning(ex, "Product {0}: not every customer confirmed its notification", productId);
-                return new Status.Failure(ex);
+                log.Warning(ex, "Product {0}: not every customer confirmed its notification", productId);
+                return seq > 0 ? new ApplyFailed(seq, productId, ex.Message) : new Status.Failure(ex);
             });
     }
 
-    public static Props Props(string productId, IJourneyRules rules, IActorRef customers, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create(() => new ProductEntity(productId, rules, customers, askTimeout));
+    public static Props Props(string productId, IJourneyRules rules, StateBatcher store, IActorRef checkpointer,
+        IActorRef customers, TimeSpan askTimeout) =>
+        Akka.Actor.Props.Create(() => new ProductEntity(productId, rules, store, checkpointer, customers, askTimeout));
 }

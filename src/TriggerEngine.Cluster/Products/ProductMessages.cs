@@ -8,19 +8,16 @@ public interface IWithProductId
     string ProductId { get; }
 }
 
-/// <summary>Customers showed interest; reply <see cref="ProductAck"/> once durable and facts are delivered.</summary>
-public sealed record RecordInterests(string ProductId, IReadOnlyList<InterestShown> Interests) : IWithProductId;
+/// <summary>Customers showed interest (ingest-log record <see cref="Seq"/>); reply <see cref="ProductAck"/>
+/// once applied and the facts they trigger are applied by the customers.</summary>
+public sealed record RecordInterests(string ProductId, IReadOnlyList<InterestShown> Interests, long Seq = 0) : IWithProductId;
 
-/// <summary>Catalog feed; reply <see cref="ProductAck"/> once durable and every customer notification is durable.</summary>
-public sealed record UpdateCatalog(string ProductId, IReadOnlyList<CatalogUpdate> Updates) : IWithProductId;
+/// <summary>Catalog feed (ingest-log record <see cref="Seq"/>); reply <see cref="ProductAck"/> once applied and
+/// every customer notification is applied.</summary>
+public sealed record UpdateCatalog(string ProductId, IReadOnlyList<CatalogUpdate> Updates, long Seq = 0) : IWithProductId;
 
 /// <summary>identify merged <see cref="From"/> (an anonymous profile) into <see cref="To"/>; reply <see cref="ProductAck"/>.</summary>
 public sealed record MergeInterests(string ProductId, string From, string To) : IWithProductId;
 
-public sealed record ProductAck(string ProductId, int Notified);
-
-// Journal of a product entity.
-public interface IProductJournalEvent;
-public sealed record InterestRecorded(InterestShown Interest) : IProductJournalEvent;
-public sealed record CatalogUpdated(CatalogUpdate Update) : IProductJournalEvent;
-public sealed record InterestsMerged(string From, string To) : IProductJournalEvent;
+/// <summary><see cref="Notified"/>: the customers this step sent notifications to (their state changed too).</summary>
+public sealed record ProductAck(string ProductId, long Seq = 0, IReadOnlyList<string>? Notified = null);

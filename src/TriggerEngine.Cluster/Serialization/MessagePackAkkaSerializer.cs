@@ -4,13 +4,16 @@ using MessagePack;
 using MessagePack.Formatters;
 using MessagePack.Resolvers;
 using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Entities;
+using TriggerEngine.Cluster.Ingest;
+using TriggerEngine.Cluster.Timers;
 using TriggerEngine.Cluster.Products;
 using TriggerEngine.Core.Events;
 
 namespace TriggerEngine.Cluster.Serialization;
 
 /// <summary>
-/// Akka serializer for every message and journal event of the engine: MessagePack, with a short
+/// Akka serializer for every message and ingest-log record of the engine: MessagePack, with a short
 /// string manifest per type. Core records carry no attributes; this is the one place that knows the
 /// wire format. The manifests are part of the journal format: never rename one.
 /// </summary>
@@ -20,13 +23,8 @@ public sealed class MessagePackAkkaSerializer(ExtendedActorSystem system) : Seri
 
     public static readonly IReadOnlyDictionary<string, Type> Manifests = new Dictionary<string, Type>
     {
-        ["c.rec"] = typeof(CustomerEventRecorded),
-        ["c.adv"] = typeof(CustomerTimeAdvanced),
-        ["c.abs"] = typeof(AnonymousProfileAbsorbed),
-        ["c.mrg"] = typeof(ProfileMergedInto),
-        ["p.int"] = typeof(InterestRecorded),
-        ["p.cat"] = typeof(CatalogUpdated),
-        ["p.mrg"] = typeof(InterestsMerged),
+        ["l.calls"] = typeof(CallsRecord),
+        ["l.catalog"] = typeof(CatalogRecord),
         ["m.ingest"] = typeof(IngestEvents),
         ["m.ingested"] = typeof(EventsIngested),
         ["m.advance"] = typeof(AdvanceCustomer),
@@ -41,6 +39,14 @@ public sealed class MessagePackAkkaSerializer(ExtendedActorSystem system) : Seri
         ["m.catalog"] = typeof(UpdateCatalog),
         ["m.pack"] = typeof(ProductAck),
         ["m.mergeinterests"] = typeof(MergeInterests),
+        ["m.applyfailed"] = typeof(ApplyFailed),
+        ["m.checkpoint"] = typeof(Checkpoint),
+        ["m.checkpointed"] = typeof(Checkpointed),
+        ["m.stop"] = typeof(StopEntity),
+        ["m.dirty"] = typeof(MarkDirty),
+        ["m.wakeat"] = typeof(WakeAt),
+        ["m.asleep"] = typeof(CustomerAsleep),
+        ["m.explained"] = typeof(CustomerExplanation),
     };
 
     private static readonly Dictionary<Type, string> ManifestByType = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);

@@ -1,7 +1,18 @@
 namespace TriggerEngine.Cluster.Timers;
 
-/// <summary>A customer's next wake-up (null: none pending).</summary>
+/// <summary>A resident customer's next wake-up (null: none pending). The scheduler holds these in memory
+/// for resident customers only.</summary>
 public sealed record WakeAt(string CustomerId, DateTimeOffset? Due);
+
+/// <summary>The customer stopped after saving its state: from now on the state table's timer index is the
+/// truth about its next wake-up, not the scheduler's memory.</summary>
+public sealed record CustomerAsleep(string CustomerId);
+
+/// <summary>The ingest log replayed what the last checkpoint did not cover: timers may fire now.</summary>
+public sealed record LogRecovered
+{
+    public static readonly LogRecovered Instance = new();
+}
 
 /// <summary>Event-clock mode: the latest event time an accepted request carried. Answered with
 /// <see cref="WatermarkAdvanced"/> once every timer due by the new watermark is decided, so that what a

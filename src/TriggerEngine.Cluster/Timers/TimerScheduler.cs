@@ -1,21 +1,27 @@
 using Akka.Actor;
 using Akka.Event;
 using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Persistence;
 
 namespace TriggerEngine.Cluster.Timers;
 
 /// <summary>
-/// Knows every customer's next wake-up and wakes them through the shard region when time reaches it:
-/// the wall clock (checked every <c>tick</c>), or the event-clock watermark. One per node; entities tell
-/// it their next due time after every step.
+/// Wakes customers through the shard region when time reaches their next due time: the wall clock
+/// (checked every <c>tick</c>), or the event-clock watermark. One per node.
+/// <para>Resident customers tell it their next due time after every step, and it keeps those in memory.
+/// A customer that stops saves its state first (the state table indexes <c>next_due</c>) and says so with
+/// <see cref="CustomerAsleep"/>; from then on the table is the truth for it, read page by page when due.
+/// So memory grows with resident customers, never with pending timers.</para>
+/// After a start it waits until the ingest log has replayed what the last checkpoint does not cover.
 /// </summary>
-/// After a start it first re-arms every customer from the journal (see <see cref="TimerRecovery"/>),
-/// holding back clock moves until then, so that no timer due by a watermark is missed.
 public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
+    public const int PageSize = 1_000;
+
     private readonly SortedSet<(DateTimeOffset Due, string CustomerId)> _queue = new();
-    private readonly Dictionary<string, DateTimeOffset> _dueByCustomer = new();
+    private readonly Dictionary<string, DateTimeOffset?> _resident = new();
     private readonly IActorRef _customers;
+    private readonly IStateStore _store;
     private readonly EngineClock _clock;
     private readonly TimeSpan _askTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -27,10 +33,11 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
 
-    public TimerScheduler(IActorRef customers, EngineClock clock, IJourneyRules rules, EngineReadiness readiness,
-        TimeSpan tick, TimeSpan askTimeout)
+    public TimerScheduler(IActorRef customers, IStateStore store, EngineClock clock, IJourneyRules rules,
+        EngineReadiness readiness, TimeSpan tick, TimeSpan askTimeout)
     {
         _customers = customers;
+        _store = store;
         _clock = clock;
         _rules = rules;
         _readiness = readiness;
@@ -47,37 +54,75 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
         var self = Self;
         _onRulesChanged = () => self.Tell(RearmAllTimers.Instance);
         _rules.Changed += _onRulesChanged;
-        Rearm();
     }
 
     protected override void PostStop() => _rules.Changed -= _onRulesChanged;
 
-    private void Rearm() =>
-        TimerRecovery.WalkAllCustomers(Context.System, _customers, _askTimeout)
-            .PipeTo(Self, success: n => new TimersRearmed(n), failure: _ => new TimersRearmed(0));
-
-    /// <summary>Entities report due times; clock moves wait until every customer has reported (after a
-    /// start, or after the rules changed).</summary>
+    /// <summary>Entities report due times; clock moves wait (after a start, until the log has replayed;
+    /// after the rules changed, until every customer with a timer has recomputed it).</summary>
     private void Recovering()
     {
         Receive<WakeAt>(w => Set(w.CustomerId, w.Due));
+        Receive<CustomerAsleep>(a => Forget(a.CustomerId));
         Receive<RearmAllTimers>(_ => Rearm());
-        Receive<TimersRearmed>(n =>
-        {
-            _log.Info("{0} customers re-armed their timers", n.Customers);
-            _readiness.MarkTimersRecovered();
-            if (_clock.Mode == ClockMode.Wall)
-                Timers.StartPeriodicTimer("tick", CheckDueTimers.Instance, _tick);
-            Become(Running);
-            Stash.UnstashAll();
-            Self.Tell(CheckDueTimers.Instance);
-        });
+        Receive<LogRecovered>(_ => Run(0));
+        Receive<TimersRearmed>(n => Run(n.Customers));
         ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Run(int rearmed)
+    {
+        if (rearmed > 0) _log.Info("{0} customers recomputed their timers", rearmed);
+        _readiness.MarkTimersRecovered();
+        if (_clock.Mode == ClockMode.Wall)
+            Timers.StartPeriodicTimer("tick", CheckDueTimers.Instance, _tick);
+        Become(Running);
+        Stash.UnstashAll();
+        Self.Tell(CheckDueTimers.Instance);
+    }
+
+    /// <summary>New rules may move any customer's due time: every resident customer and every customer the
+    /// table has a timer for recomputes it. Customers with no timer under the old rules are not visited.</summary>
+    private void Rearm()
+    {
+        var resident = _resident.Keys.ToArray();
+        RearmAsync(resident).PipeTo(Self, success: n => new TimersRearmed(n), failure: _ => new TimersRearmed(0));
+    }
+
+    private async Task<int> RearmAsync(string[] resident)
+    {
+        var count = 0;
+        foreach (var chunk in resident.Chunk(PageSize)) count += await WakeAll(chunk, DateTimeOffset.MinValue);
+        (DateTimeOffset, string)? after = null;
+        while (true)
+        {
+            var page = await _store.DueAsync("c", DateTimeOffset.MaxValue, after, PageSize);
+            if (page.Count == 0) return count;
+            after = (page[^1].Due, page[^1].Id);
+            count += await WakeAll(page.Select(r => r.Id).ToArray(), DateTimeOffset.MinValue);
+        }
+    }
+
+    private async Task<int> WakeAll(string[] ids, DateTimeOffset until)
+    {
+        var replies = await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                await _customers.Ask<CustomerAdvanced>(new AdvanceCustomer(id, until), _askTimeout);
+                return 1;
+            }
+            catch (Exception ex)
+            {
+                _log.Warning(ex, "Customer {0} did not recompute its timers", id);
+                return 0;
+            }
+        }));
+        return replies.Sum();
     }
 
     private void Running()
     {
-        // New rules may move any customer's due time: hold clock moves until every customer has re-reported.
         Receive<RearmAllTimers>(_ =>
         {
             Rearm();
@@ -88,6 +133,7 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
             Set(w.CustomerId, w.Due);
             if (w.Due is { } due && due <= _clock.Now) Self.Tell(CheckDueTimers.Instance);
         });
+        Receive<CustomerAsleep>(a => Forget(a.CustomerId));
         ReceiveAsync<EventTimeObserved>(async o =>
         {
             var sender = Sender;
@@ -116,13 +162,18 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
 
     private void Set(string customerId, DateTimeOffset? due)
     {
-        if (_dueByCustomer.Remove(customerId, out var old)) _queue.Remove((old, customerId));
-        if (due is not { } d) return;
-        _dueByCustomer[customerId] = d;
-        _queue.Add((d, customerId));
+        if (_resident.TryGetValue(customerId, out var old) && old is { } o) _queue.Remove((o, customerId));
+        _resident[customerId] = due;
+        if (due is { } d) _queue.Add((d, customerId));
     }
 
-    /// <summary>Wakes every customer due by <paramref name="until"/> and waits until each has decided.</summary>
+    private void Forget(string customerId)
+    {
+        if (_resident.Remove(customerId, out var old) && old is { } o) _queue.Remove((o, customerId));
+    }
+
+    /// <summary>Wakes every customer due by <paramref name="until"/>, resident ones from memory and the others
+    /// from the state table, and waits until each has decided.</summary>
     private async Task<int> FireDue(DateTimeOffset until)
     {
         var woken = 0;
@@ -133,40 +184,70 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
             {
                 var (d, id) = _queue.Min;
                 _queue.Remove((d, id));
-                _dueByCustomer.Remove(id);
+                _resident[id] = null;
                 due.Add(id);
             }
-            var replies = due.Select(async id =>
-            {
-                try
-                {
-                    var r = await _customers.Ask<CustomerAdvanced>(new AdvanceCustomer(id, until), _askTimeout);
-                    return (id, r.NextDue, ok: true);
-                }
-                catch (Exception ex)
-                {
-                    _log.Warning(ex, "Customer {0} did not confirm its timers; retrying later", id);
-                    return (id, NextDue: (DateTimeOffset?)null, ok: false);
-                }
-            }).ToArray();
-            var failed = false;
-            foreach (var (id, next, ok) in await Task.WhenAll(replies))
-            {
-                if (!ok) { failed = true; continue; }
-                if (next is { } n && !_dueByCustomer.ContainsKey(id)) Set(id, n);
-                woken++;
-            }
-            if (failed)
-            {
-                // Keep them due; the wall clock tick or the next watermark move retries.
-                foreach (var (id, _, ok) in replies.Select(t => t.Result).Where(r => !r.ok)) Set(id, until);
-                break;
-            }
+            var (fired, ok) = await Fire(due, until);
+            woken += fired;
+            if (!ok) return woken;
         }
-        return woken;
+        (DateTimeOffset, string)? after = null;
+        while (true)
+        {
+            IReadOnlyList<(string Id, DateTimeOffset Due)> page;
+            try
+            {
+                page = await _store.DueAsync("c", until, after, PageSize);
+            }
+            catch (Exception ex)
+            {
+                _log.Warning(ex, "Reading due timers failed; the next tick or watermark move retries");
+                return woken;
+            }
+            if (page.Count == 0) return woken;
+            after = (page[^1].Due, page[^1].Id);
+            // A resident customer's row may be older than its memory; memory decides for those.
+            var asleep = page.Where(r => !_resident.ContainsKey(r.Id)).Select(r => r.Id).ToList();
+            var (fired, ok) = await Fire(asleep, until);
+            woken += fired;
+            if (!ok) return woken;
+        }
     }
 
-    public static Props Props(IActorRef customers, EngineClock clock, IJourneyRules rules, EngineReadiness readiness,
-        TimeSpan tick, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create(() => new TimerScheduler(customers, clock, rules, readiness, tick, askTimeout));
+    private async Task<(int Fired, bool Ok)> Fire(List<string> ids, DateTimeOffset until)
+    {
+        if (ids.Count == 0) return (0, true);
+        var replies = await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                var r = await _customers.Ask<CustomerAdvanced>(new AdvanceCustomer(id, until), _askTimeout);
+                return (id, r.NextDue, ok: true);
+            }
+            catch (Exception ex)
+            {
+                _log.Warning(ex, "Customer {0} did not confirm its timers; retrying later", id);
+                return (id, NextDue: (DateTimeOffset?)null, ok: false);
+            }
+        }));
+        var fired = 0;
+        var allOk = true;
+        foreach (var (id, next, ok) in replies)
+        {
+            if (!ok)
+            {
+                // Keep it due; the wall clock tick or the next watermark move retries.
+                allOk = false;
+                Set(id, until);
+                continue;
+            }
+            if (next is { } n && _resident.TryGetValue(id, out var cur) && cur is null) Set(id, n);
+            fired++;
+        }
+        return (fired, allOk);
+    }
+
+    public static Props Props(IActorRef customers, IStateStore store, EngineClock clock, IJourneyRules rules,
+        EngineReadiness readiness, TimeSpan tick, TimeSpan askTimeout) =>
+        Akka.Actor.Props.Create(() => new TimerScheduler(customers, store, clock, rules, readiness, tick, askTimeout));
 }

@@ -69,6 +69,9 @@ public sealed class SeenMessages(int capacity)
     public int Count => _set.Count;
     public bool Contains(string id) => _set.Contains(id);
 
+    /// <summary>The remembered ids in the order they were added, so a copy re-added in this order evicts the same ones.</summary>
+    public IReadOnlyCollection<string> OldestFirst => _order;
+
     public void Add(string id)
     {
         if (!_set.Add(id)) return;

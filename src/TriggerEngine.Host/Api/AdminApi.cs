@@ -58,10 +58,7 @@ public static class AdminApi
                 i++;
             }
             try { await engine.UpdateCatalogAsync(updates, http.RequestAborted); }
-            catch (Exception ex) when (ex is TimeoutException or Akka.Actor.AskTimeoutException or TaskCanceledException)
-            {
-                return Problems.Unavailable("The engine did not confirm the catalog update in time; retry it");
-            }
+            catch (EngineUnavailable ex) { return Problems.Unavailable(ex.Message); }
             return rejected.Count == 0
                 ? Results.Json(new { success = true })
                 : Results.Json(new
@@ -139,7 +136,8 @@ public static class AdminApi
 
     private static async Task<IResult> Erase(string customerId, HttpContext http, EngineGateway engine, IConsentStore store)
     {
-        await engine.EraseAsync(customerId, http.RequestAborted);
+        try { await engine.EraseAsync(customerId, http.RequestAborted); }
+        catch (EngineUnavailable ex) { return Problems.Unavailable(ex.Message); }
         await store.DeleteAsync(customerId, http.RequestAborted);
         return Results.Json(new { customerId, erased = true });
     }

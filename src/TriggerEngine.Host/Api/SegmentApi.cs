@@ -67,10 +67,7 @@ public static class SegmentApi
                 }
 
                 try { await engine.IngestAsync(accepted, http.RequestAborted); }
-                catch (Exception ex) when (ex is TimeoutException or Akka.Actor.AskTimeoutException or TaskCanceledException)
-                {
-                    return Problems.Unavailable("The engine did not confirm the events in time; nothing is lost by retrying (messageIds deduplicate)");
-                }
+                catch (EngineUnavailable ex) { return Problems.Unavailable(ex.Message); }
 
                 EngineMetrics.EventsAccepted.Inc(accepted.Count);
                 EngineMetrics.CallsRejected.Inc(rejected.Count);

@@ -1,0 +1,147 @@
+using Akka.Actor;
+using Akka.Event;
+using TriggerEngine.Cluster.Ingest;
+using TriggerEngine.Cluster.Persistence;
+
+namespace TriggerEngine.Cluster.Entities;
+
+/// <summary>
+/// What customer and product entities share: state lives in memory and is loaded once on activation (a
+/// batched point read), changed by the pure core, and written back in checkpoint rounds and before the
+/// entity stops. The ingest log, not this actor, is what makes an accepted event durable; a checkpoint
+/// only shortens what a restart replays. Messages arriving while the state loads are stashed.
+/// </summary>
+public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
+{
+    private readonly string _kind;
+    private readonly StateBatcher _store;
+    private readonly IActorRef _checkpointer;
+    private long _replayFloor;
+    private long _version;
+    private long _savedVersion;
+
+    protected CheckpointedEntity(EntityKind kind, string id, StateBatcher store, IActorRef checkpointer)
+    {
+        Kind = kind;
+        _kind = kind == EntityKind.Customer ? "c" : "p";
+        EntityId = id;
+        _store = store;
+        _checkpointer = checkpointer;
+        Loading();
+    }
+
+    public IStash Stash { get; set; } = null!;
+    protected ILoggingAdapter Log { get; } = Context.GetLogger();
+    protected EntityKind Kind { get; }
+    protected string EntityId { get; }
+
+    /// <summary>Highest ingest-log position applied; saved with the state.</summary>
+    protected long AppliedSeq { get; private set; }
+
+    private bool Dirty => _version != _savedVersion;
+
+    protected abstract void Restore(ReadOnlyMemory<byte> state);
+    protected abstract byte[] Encode();
+    protected abstract DateTimeOffset? IndexedDue();
+    /// <summary>The entity's own handlers, once its state is loaded.</summary>
+    protected abstract void Active();
+    protected virtual void Loaded() { }
+    protected virtual void Stopping() { }
+
+    protected override void PreStart() =>
+        _store.LoadAsync(_kind, EntityId).PipeTo(Self, success: s => new StateLoaded(s), failure: ex => new Status.Failure(ex));
+
+    private void Loading()
+    {
+        Receive<StateLoaded>(l =>
+        {
+            if (l.State is { } s)
+            {
+                Restore(s.State);
+                AppliedSeq = _replayFloor = s.AppliedSeq;
+            }
+            Become(Running);
+            Loaded();
+            Stash.UnstashAll();
+        });
+        // A failed read restarts the actor, which reads again; stashed messages go back to the mailbox.
+        Receive<Status.Failure>(f => throw new InvalidOperationException($"Loading {_kind}:{EntityId} failed", f.Cause));
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Running()
+    {
+        Receive<Checkpoint>(c => Save(Sender, c.Round, stopAfter: false));
+        Receive<StopEntity>(_ => Save(ActorRefs.Nobody, 0, stopAfter: true));
+        Receive<StateSaved>(OnSaved);
+        Active();
+    }
+
+    /// <summary>True for a log record this state already contains (replayed after a restart).</summary>
+    protected bool AlreadyApplied(long seq) => seq > 0 && seq <= _replayFloor;
+
+    /// <summary>A change that came from ingest-log record <paramref name="seq"/>; the log's checkpoint round
+    /// knows about it from the acknowledgement.</summary>
+    protected void ChangedByLog(long seq)
+    {
+        if (seq > AppliedSeq) AppliedSeq = seq;
+        _version++;
+    }
+
+    /// <summary>A change from outside the log (a timer, a merge, a notification): tell the checkpointer.</summary>
+    protected void ChangedOutsideLog()
+    {
+        var wasDirty = Dirty;
+        _version++;
+        if (!wasDirty) _checkpointer.Tell(new MarkDirty(Kind, EntityId));
+    }
+
+    private void Save(IActorRef replyTo, long round, bool stopAfter)
+    {
+        if (!Dirty)
+        {
+            if (stopAfter) StopNow();
+            else replyTo.Tell(new Checkpointed(round, true));
+            return;
+        }
+        var version = _version;
+        var stored = new StoredState(_kind, EntityId, Encode(), AppliedSeq, IndexedDue());
+        var self = Self;
+        _store.SaveAsync(stored).ContinueWith(t => self.Tell(new StateSaved(version, round, replyTo, stopAfter, t.Exception)),
+            TaskContinuationOptions.ExecuteSynchronously);
+        if (stopAfter) Become(() =>
+        {
+            Receive<StateSaved>(OnSaved);
+            ReceiveAny(_ => Stash.Stash());
+        });
+    }
+
+    private void OnSaved(StateSaved s)
+    {
+        if (s.Error is null && s.Version > _savedVersion) _savedVersion = s.Version;
+        if (s.Error is not null) Log.Error(s.Error, "Saving {0}:{1} failed", _kind, EntityId);
+        if (s.StopAfter)
+        {
+            if (s.Error is null) StopNow();
+            else Save(ActorRefs.Nobody, 0, stopAfter: true); // retry: stopping must not lose the change
+            return;
+        }
+        s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null));
+    }
+
+    private void StopNow()
+    {
+        Stopping();
+        Context.Stop(Self);
+    }
+
+    /// <summary>Erasure: the row goes, nothing is saved on the way out.</summary>
+    protected Task DeleteStateAsync()
+    {
+        _savedVersion = _version;
+        return _store.DeleteAsync(_kind, EntityId);
+    }
+
+    private sealed record StateLoaded(StoredState? State);
+    private sealed record StateSaved(long Version, long Round, IActorRef ReplyTo, bool StopAfter, Exception? Error);
+}

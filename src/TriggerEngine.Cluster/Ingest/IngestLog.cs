@@ -1,0 +1,342 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Entities;
+using TriggerEngine.Cluster.Persistence;
+using TriggerEngine.Cluster.Products;
+using TriggerEngine.Cluster.Timers;
+using TriggerEngine.Core.Catalog;
+using TriggerEngine.Core.Events;
+
+namespace TriggerEngine.Cluster.Ingest;
+
+/// <summary>
+/// The node's write-ahead log of accepted requests, and the checkpoint coordinator.
+/// <para>An accepted request is one journal row (Akka.Persistence.Sql batches concurrent writes into one
+/// transaction), written before anything is applied; then its calls go to the customer and product
+/// entities, each of which acknowledges. The request is answered when every entity has acknowledged.</para>
+/// <para>Checkpoint rounds: every <c>interval</c> the log takes the position <c>D</c> up to which every record
+/// is acknowledged, asks every entity those records changed to save its state (each message it sent before
+/// is ahead of the request in the entity's mailbox), records <c>D</c>, and deletes the journal up to it.
+/// After a crash, entities load their last saved state and the log replays the records after <c>D</c>;
+/// entities skip records their saved state already contains, and decisions are deduplicated by id in the
+/// outbox, so nothing is lost or doubled.</para>
+/// </summary>
+public sealed class IngestLog : ReceivePersistentActor, IWithTimers
+{
+    private readonly IActorRef _customers;
+    private readonly IActorRef _products;
+    private readonly IActorRef _timers;
+    private readonly IStateStore _store;
+    private readonly IngestPressure _pressure;
+    private readonly EngineReadiness _readiness;
+    private readonly TimeSpan _interval;
+    private readonly string _checkpointKey;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private long _checkpointed;
+    private long _lastDispatched;
+    private bool _recovered;
+    private readonly List<(long Seq, IIngestRecord Record)> _replay = new();
+    private readonly SortedDictionary<long, PendingRecord> _pending = new();
+
+    private HashSet<string> _dirtyCustomers = new();
+    private HashSet<string> _dirtyProducts = new();
+    private Round? _round;
+    private long _roundNumber;
+    private List<(IActorRef ReplyTo, object Reply)> _nextRoundWaiters = new();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+    public override string PersistenceId { get; }
+
+    public IngestLog(string logId, IActorRef customers, IActorRef products, IActorRef timers, IStateStore store,
+        IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval)
+    {
+        PersistenceId = "ingest-log-" + logId;
+        _checkpointKey = "log-checkpoint/" + logId;
+        _customers = customers;
+        _products = products;
+        _timers = timers;
+        _store = store;
+        _pressure = pressure;
+        _readiness = readiness;
+        _interval = checkpointInterval;
+        // A restarted log starts with nothing pending: whatever was admitted before is gone with it.
+        pressure.Reset();
+        // Read once, before recovery needs it; a node cannot do anything useful without its store anyway.
+        _checkpointed = long.TryParse(store.GetMetaAsync(_checkpointKey).GetAwaiter().GetResult(), out var d) ? d : 0;
+
+        Recover<IIngestRecord>(r =>
+        {
+            if (LastSequenceNr > _checkpointed) _replay.Add((LastSequenceNr, r));
+        });
+        Recover<RecoveryCompleted>(_ => Replay());
+
+        Command<AppendCalls>(cmd =>
+        {
+            var replyTo = Sender;
+            PersistAsync(new CallsRecord(cmd.Calls, cmd.ReceivedAt), r => Dispatch(LastSequenceNr, r, replyTo));
+        });
+        Command<AppendCatalog>(cmd =>
+        {
+            var replyTo = Sender;
+            PersistAsync(new CatalogRecord(cmd.Updates), r => Dispatch(LastSequenceNr, r, replyTo));
+        });
+        Command<EventsIngested>(a =>
+        {
+            _dirtyCustomers.Add(a.CustomerId);
+            if (a.AlsoCustomers is { } cs) _dirtyCustomers.UnionWith(cs);
+            if (a.AlsoProducts is { } ps) _dirtyProducts.UnionWith(ps);
+            Acknowledged(a.Seq, null);
+        });
+        Command<ProductAck>(a =>
+        {
+            _dirtyProducts.Add(a.ProductId);
+            if (a.Notified is { } cs) _dirtyCustomers.UnionWith(cs);
+            Acknowledged(a.Seq, null);
+        });
+        Command<ApplyFailed>(f =>
+        {
+            _log.Warning("Record {0}: {1} failed: {2}", f.Seq, f.EntityId, f.Reason);
+            Acknowledged(f.Seq, f.Reason);
+        });
+        Command<MarkDirty>(m => (m.Kind == EntityKind.Customer ? _dirtyCustomers : _dirtyProducts).Add(m.Id));
+        Command<EraseThroughLog>(e =>
+        {
+            var replyTo = Sender;
+            _customers.Ask<CustomerErased>(new EraseCustomer(e.CustomerId), TimeSpan.FromSeconds(30))
+                .PipeTo(Self, success: erased => new EntityErased(erased, replyTo), failure: ex => new EraseFailed(ex, replyTo));
+        });
+        Command<EntityErased>(e =>
+        {
+            _dirtyCustomers.Remove(e.Erased.CustomerId);
+            // Answer once a checkpoint that starts after the erasure has truncated the log.
+            _nextRoundWaiters.Add((e.ReplyTo, e.Erased));
+            StartRound();
+        });
+        Command<EraseFailed>(e => e.ReplyTo.Tell(new Status.Failure(e.Cause)));
+        Command<CheckpointNow>(_ =>
+        {
+            _nextRoundWaiters.Add((Sender, CheckpointNow.Instance));
+            StartRound();
+        });
+        Command<CheckpointTick>(_ => StartRound());
+        Command<Checkpointed>(OnCheckpointed);
+        Command<CheckpointStored>(OnCheckpointStored);
+        Command<Status.Failure>(f =>
+        {
+            _log.Error(f.Cause, "Recording the checkpoint failed; the next round retries");
+            EndRound(ok: false);
+        });
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(f => _log.Warning("Truncating the ingest log failed: {0}", f.Cause.Message));
+    }
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        Timers.StartPeriodicTimer("checkpoint", CheckpointTick.Instance, _interval);
+    }
+
+    /// <summary>Position up to which every record is acknowledged by every entity it went to.</summary>
+    private long AppliedThrough => _pending.Count == 0 ? _lastDispatched : _pending.Keys.First() - 1;
+
+    private void Replay()
+    {
+        _log.Info("Ingest log: checkpoint at {0}, replaying {1} records after it", _checkpointed, _replay.Count);
+        _lastDispatched = Math.Max(_checkpointed, LastSequenceNr - _replay.Count);
+        foreach (var (seq, record) in _replay) Dispatch(seq, record, ActorRefs.Nobody);
+        _replay.Clear();
+        CheckRecovered();
+    }
+
+    private void CheckRecovered()
+    {
+        if (_recovered || _pending.Count > 0) return;
+        _recovered = true;
+        _readiness.MarkLogRecovered();
+        _timers.Tell(LogRecovered.Instance);
+    }
+
+    /// <summary>Sends a record's calls to the entities: one message per customer (split around an identify
+    /// merge, so the merge sees what came before it) and one per product whose interest they show.</summary>
+    private void Dispatch(long seq, IIngestRecord record, IActorRef replyTo)
+    {
+        var messages = 0;
+        var events = 0;
+        switch (record)
+        {
+            case CallsRecord calls:
+            {
+                var byCustomer = new Dictionary<string, List<CustomerEvent>>();
+                var byProduct = new Dictionary<string, List<InterestShown>>();
+                foreach (var call in calls.Calls)
+                {
+                    events++;
+                    if (!byCustomer.TryGetValue(call.CustomerId, out var list)) byCustomer[call.CustomerId] = list = new();
+                    list.Add(call.Event);
+                    foreach (var (productId, interest) in ProductInterests.Of(call.CustomerId, call.Event))
+                    {
+                        if (!byProduct.TryGetValue(productId, out var ilist)) byProduct[productId] = ilist = new();
+                        ilist.Add(interest);
+                    }
+                    if (call.MergeAnonymousKey is not { } anonymous) continue;
+                    _customers.Tell(new IngestEvents(call.CustomerId, list.ToArray(), seq, calls.ReceivedAt));
+                    _customers.Tell(new MergeAnonymousProfile(call.CustomerId, anonymous, seq));
+                    messages += 2;
+                    list.Clear();
+                }
+                foreach (var (customerId, list) in byCustomer)
+                {
+                    if (list.Count == 0) continue;
+                    _customers.Tell(new IngestEvents(customerId, list, seq, calls.ReceivedAt));
+                    messages++;
+                }
+                foreach (var (productId, list) in byProduct)
+                {
+                    _products.Tell(new RecordInterests(productId, list, seq));
+                    messages++;
+                }
+                break;
+            }
+            case CatalogRecord catalog:
+                foreach (var g in catalog.Updates.GroupBy(u => u.ProductId))
+                {
+                    _products.Tell(new UpdateCatalog(g.Key, g.ToArray(), seq));
+                    messages++;
+                }
+                events = catalog.Updates.Count;
+                break;
+        }
+        _lastDispatched = seq;
+        // Replayed records and catalog feeds were never admitted through the pressure gauge.
+        var pending = new PendingRecord(replyTo, messages, replyTo.IsNobody() || record is CatalogRecord ? 0 : events);
+        if (messages == 0) Complete(seq, pending);
+        else _pending[seq] = pending;
+    }
+
+    private void Acknowledged(long seq, string? failure)
+    {
+        if (seq <= 0 || !_pending.TryGetValue(seq, out var p)) return;
+        if (failure is not null) p.Failure ??= failure;
+        if (--p.Remaining > 0) return;
+        _pending.Remove(seq);
+        Complete(seq, p);
+    }
+
+    private void Complete(long seq, PendingRecord p)
+    {
+        _pressure.Applied(p.Events);
+        if (!p.ReplyTo.IsNobody())
+            p.ReplyTo.Tell(p.Failure is null ? new RecordApplied(seq)
+                : new Status.Failure(new InvalidOperationException($"Applying the request failed: {p.Failure}")));
+        if (!_recovered) CheckRecovered();
+    }
+
+    private void StartRound()
+    {
+        if (_round is not null || !_recovered) return;
+        var through = AppliedThrough;
+        if (_dirtyCustomers.Count == 0 && _dirtyProducts.Count == 0 && through <= _checkpointed && _nextRoundWaiters.Count == 0)
+            return;
+        var round = new Round(++_roundNumber, through, _dirtyCustomers, _dirtyProducts, _nextRoundWaiters);
+        (_dirtyCustomers, _dirtyProducts, _nextRoundWaiters) = (new(), new(), new());
+        _round = round;
+        foreach (var id in round.Customers) _customers.Tell(new Checkpoint(id, round.Number));
+        foreach (var id in round.Products) _products.Tell(new Checkpoint(id, round.Number));
+        if (round.Remaining == 0) SaveCheckpoint(round);
+    }
+
+    private void OnCheckpointed(Checkpointed c)
+    {
+        if (_round is not { } round || c.Round != round.Number) return;
+        if (!c.Ok) round.Failed = true;
+        if (--round.Remaining > 0) return;
+        if (round.Failed) EndRound(ok: false);
+        else SaveCheckpoint(round);
+    }
+
+    private void SaveCheckpoint(Round round) =>
+        _store.SetMetaAsync(_checkpointKey, round.Through.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .PipeTo(Self, success: () => new CheckpointStored(round.Number));
+
+    private void OnCheckpointStored(CheckpointStored s)
+    {
+        if (_round is not { } round || s.Round != round.Number) return;
+        _checkpointed = round.Through;
+        // The journal rows up to here are no longer needed: every entity's saved state contains them.
+        if (round.Through > 0) DeleteMessages(round.Through);
+        EndRound(ok: true);
+    }
+
+    private void EndRound(bool ok)
+    {
+        if (_round is not { } round) return;
+        _round = null;
+        if (ok)
+        {
+            foreach (var (replyTo, reply) in round.Waiters)
+                replyTo.Tell(reply is CheckpointNow ? new CheckpointDone(round.Through) : reply);
+            if (_nextRoundWaiters.Count > 0) StartRound();
+            return;
+        }
+        // Nothing is lost: the same entities are asked again next round, and the waiters wait for it.
+        _dirtyCustomers.UnionWith(round.Customers);
+        _dirtyProducts.UnionWith(round.Products);
+        _nextRoundWaiters.AddRange(round.Waiters);
+    }
+
+    public static Props Props(string logId, IActorRef customers, IActorRef products, IActorRef timers, IStateStore store,
+        IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval) =>
+        Akka.Actor.Props.Create(() => new IngestLog(logId, customers, products, timers, store, pressure, readiness, checkpointInterval));
+
+    private sealed class PendingRecord(IActorRef replyTo, int remaining, int events)
+    {
+        public IActorRef ReplyTo { get; } = replyTo;
+        public int Remaining { get; set; } = remaining;
+        public int Events { get; } = events;
+        public string? Failure { get; set; }
+    }
+
+    private sealed class Round(long number, long through, HashSet<string> customers, HashSet<string> products,
+        List<(IActorRef, object)> waiters)
+    {
+        public long Number { get; } = number;
+        public long Through { get; } = through;
+        public HashSet<string> Customers { get; } = customers;
+        public HashSet<string> Products { get; } = products;
+        public List<(IActorRef ReplyTo, object Reply)> Waiters { get; } = waiters;
+        public int Remaining { get; set; } = customers.Count + products.Count;
+        public bool Failed { get; set; }
+    }
+
+    private sealed record CheckpointTick
+    {
+        public static readonly CheckpointTick Instance = new();
+    }
+
+    private sealed record CheckpointStored(long Round);
+    private sealed record EntityErased(CustomerErased Erased, IActorRef ReplyTo);
+    private sealed record EraseFailed(Exception Cause, IActorRef ReplyTo);
+}
+
+/// <summary>Events accepted and not yet applied, across this node's requests: ingestion refuses with
+/// 503 + Retry-After above the limit instead of queueing without bound.</summary>
+public sealed class IngestPressure(long limit)
+{
+    private long _pending;
+    public long Pending => Interlocked.Read(ref _pending);
+    public long Limit => limit;
+
+    /// <summary>Reserves room for <paramref name="events"/>; false when the node is behind.</summary>
+    public bool TryAdmit(int events)
+    {
+        if (Interlocked.Add(ref _pending, events) <= limit || events >= limit) return true;
+        Interlocked.Add(ref _pending, -events);
+        return false;
+    }
+
+    public void Applied(int events) => Interlocked.Add(ref _pending, -events);
+    public void Reset() => Interlocked.Exchange(ref _pending, 0);
+}

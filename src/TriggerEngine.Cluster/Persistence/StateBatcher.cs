@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace TriggerEngine.Cluster.Persistence;
+
+/// <summary>
+/// Group commit and batched point loads over an <see cref="IStateStore"/>, for thousands of entities saving and
+/// loading one state each. One loop drains every pending write (up to <c>maxBatch</c>) into one transaction while
+/// the next writes queue behind it, so the batch grows with the load and a commit's fsync is shared by all of them;
+/// another loop does the same for loads, one query per kind. No timer and no waiting for a batch to fill: an idle
+/// batcher commits a lone write at once.
+/// Reads see the writes handed in before them: a key with a write not yet committed loads as that write.
+/// Disposing drains what was handed in; it does not dispose the store.
+/// </summary>
+public sealed class StateBatcher : IAsyncDisposable
+{
+    private readonly IStateStore _store;
+    private readonly int _maxBatch;
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<PendingLoad> _loads = Channel.CreateUnbounded<PendingLoad>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>The latest write handed in for each key and not yet committed (or failed): what a load returns.</summary>
+    private readonly ConcurrentDictionary<(string Kind, string Id), PendingWrite> _pending = new();
+
+    /// <summary>Makes "newest pending write of a key" and "queue order" the same order for concurrent writers.</summary>
+    private readonly Lock _enqueue = new();
+
+    private readonly Task _writeLoop;
+    private readonly Task _loadLoop;
+    private long _commits;
+    private long _largestBatch;
+    private long _loadQueries;
+
+    public StateBatcher(IStateStore store, int maxBatch = 2000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        _store = store;
+        _maxBatch = maxBatch;
+        _writeLoop = Task.Run(WriteLoop);
+        _loadLoop = Task.Run(LoadLoop);
+    }
+
+    /// <summary>Transactions committed so far (one per batch of writes).</summary>
+    public long TransactionsCommitted => Interlocked.Read(ref _commits);
+
+    /// <summary>Most writes (saves and deletes, before folding repeats of a key) committed in one transaction.</summary>
+    public long LargestBatch => Interlocked.Read(ref _largestBatch);
+
+    /// <summary>Store loads issued so far (one per kind per batch of loads).</summary>
+    public long LoadQueries => Interlocked.Read(ref _loadQueries);
+
+    /// <summary>Completes when the transaction holding <paramref name="s"/> (or a later write of the same key) committed.</summary>
+    public Task SaveAsync(StoredState s) => Enqueue(new PendingWrite((s.Kind, s.Id), s));
+
+    /// <summary>Ordered with the saves of the same key: the later of the two wins.</summary>
+    public Task DeleteAsync(string kind, string id) => Enqueue(new PendingWrite((kind, id), null));
+
+    /// <summary>The state of (kind, id), or null if there is none; a write not yet committed counts.</summary>
+    public Task<StoredState?> LoadAsync(string kind, string id)
+    {
+        if (_pending.TryGetValue((kind, id), out var pending)) return Task.FromResult(pending.State);
+        var load = new PendingLoad(kind, id);
+        return _loads.Writer.TryWrite(load) ? load.Done.Task : Task.FromException<StoredState?>(new ObjectDisposedException(nameof(StateBatcher)));
+    }
+
+    private Task Enqueue(PendingWrite write)
+    {
+        lock (_enqueue)
+        {
+            // Pending before queued: were it the other way round, the loop could commit the write and clear its
+            // (absent) entry before it is set, leaving a stale entry that loads would return forever.
+            _pending[write.Key] = write;
+            if (_writes.Writer.TryWrite(write)) return write.Done.Task;
+            _pending.TryRemove(KeyValuePair.Create(write.Key, write));
+        }
+        return Task.FromException(new ObjectDisposedException(nameof(StateBatcher)));
+    }
+
+    private async Task WriteLoop()
+    {
+        var reader = _writes.Reader;
+        var batch = new List<PendingWrite>(_maxBatch);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < _maxBatch && reader.TryRead(out var write)) batch.Add(write);
+            await CommitAsync(batch).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    private async Task CommitAsync(List<PendingWrite> batch)
+    {
+        Exception? failure = null;
+        try
+        {
+            // The last write of each key is the one that counts; saves and deletes then touch disjoint keys.
+            var last = new Dictionary<(string, string), PendingWrite>(batch.Count);
+            foreach (var w in batch) last[w.Key] = w;
+            var saves = new List<StoredState>(last.Count);
+            var deletes = new List<(string, string)>();
+            foreach (var w in last.Values)
+                if (w.State is { } s) saves.Add(s);
+                else deletes.Add(w.Key);
+            await _store.WriteAsync(saves, deletes).ConfigureAwait(false);
+            Interlocked.Increment(ref _commits);
+            if (batch.Count > Interlocked.Read(ref _largestBatch)) Interlocked.Exchange(ref _largestBatch, batch.Count);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        // Only after the commit (loads then find the value in the store), and only if no newer write of the key came in.
+        foreach (var w in batch) _pending.TryRemove(KeyValuePair.Create(w.Key, w));
+        foreach (var w in batch)
+            if (failure is null) w.Done.TrySetResult();
+            else w.Done.TrySetException(failure);
+    }
+
+    private async Task LoadLoop()
+    {
+        var reader = _loads.Reader;
+        var batch = new List<PendingLoad>(_maxBatch);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < _maxBatch && reader.TryRead(out var load)) batch.Add(load);
+            await Task.WhenAll(batch.GroupBy(l => l.Kind, StringComparer.Ordinal).Select(LoadKindAsync)).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    private async Task LoadKindAsync(IGrouping<string, PendingLoad> loads)
+    {
+        try
+        {
+            var ids = loads.Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
+            Interlocked.Increment(ref _loadQueries);
+            var found = (await _store.LoadAsync(loads.Key, ids).ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+            foreach (var l in loads) l.Done.TrySetResult(found.GetValueOrDefault(l.Id));
+        }
+        catch (Exception ex)
+        {
+            foreach (var l in loads) l.Done.TrySetException(ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_enqueue) _writes.Writer.TryComplete();
+        _loads.Writer.TryComplete();
+        await Task.WhenAll(_writeLoop, _loadLoop).ConfigureAwait(false);
+    }
+
+    /// <summary>A save (State set) or a delete (State null) waiting for its commit.</summary>
+    private sealed class PendingWrite((string Kind, string Id) key, StoredState? state)
+    {
+        public (string Kind, string Id) Key { get; } = key;
+        public StoredState? State { get; } = state;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed class PendingLoad(string kind, string id)
+    {
+        public string Kind { get; } = kind;
+        public string Id { get; } = id;
+        public TaskCompletionSource<StoredState?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
