@@ -104,6 +104,7 @@ public static class TriggerEngineApp
         var connectionString = sqlite
             ? PrepareSqlite(persistence.ConnectionString, dataDir)
             : persistence.ConnectionString;
+        builder.Services.AddSingleton(new JournalPurge(persistence.Provider, connectionString));
         builder.Services.AddAkka(EngineAkkaExtensions.SystemName, (b, _) => b
             .WithTriggerEngineSerialization()
             .WithTriggerEnginePersistence(persistence, connectionString)

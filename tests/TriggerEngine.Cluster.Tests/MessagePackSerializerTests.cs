@@ -61,6 +61,8 @@ public sealed class MessagePackSerializerTests : IDisposable
         [
             new CallsRecord([new LoggedCall("alice", new SignedUp("m0", T, "Signed Up"), "anon:x")], null),
             new CatalogRecord([new CatalogUpdate("p1", 9.99m, "EUR", true, "shoes", "XL", 30, T)]),
+            new LogMark(12),
+            new ForgetCustomer("p1", "alice"),
             new IngestEvents("alice", [new SignedUp("m1", T, "Signed Up")], 7, T, true),
             new EventsIngested("alice", 1, 0, 7, ["anon:x"], ["p1"]),
             new ApplyFailed(7, "alice", "the merge timed out"),
@@ -71,7 +73,7 @@ public sealed class MessagePackSerializerTests : IDisposable
             new ProfileHandedOver([]),
             new ExplainCustomer("alice"),
             new EraseCustomer("alice"),
-            new CustomerErased("alice"),
+            new CustomerErased("alice", ["p1"]),
             new RecordInterests("p1", [new InterestShown("alice", InterestKind.Viewed, "m1", T, null)]),
             new UpdateCatalog("p1", [new CatalogUpdate("p1", null, null, false, null, null, null, T)]),
             new ProductAck("p1", 3, ["alice"]),

@@ -193,6 +193,54 @@ public sealed class AdminTests
     }
 
     [Fact]
+    public async Task Given_a_customer_in_the_journal_and_the_state_table_When_deleted_Then_no_row_holds_their_id()
+    {
+        await using var engine = await EngineProcess.StartAsync();
+        await engine.Consent("gdpr-rows");
+        await engine.Batch(Calls.Added("gdpr-rows", T0), Calls.Added("bystander", T0));
+        await engine.SendOk(HttpMethod.Post, "/v1/admin/checkpoint", null, "admin"); // state rows exist
+        await engine.Batch(Calls.Viewed("gdpr-rows", T0.AddMinutes(1))); // and a journal row after the checkpoint
+        Assert.True(RowsMentioning(engine, "engine.db", "gdpr-rows") + RowsMentioning(engine, "state.db", "gdpr-rows") > 0);
+
+        Assert.True((await engine.Send(HttpMethod.Delete, "/v1/customers/gdpr-rows", auth: "admin")).IsSuccessStatusCode);
+
+        Assert.Equal(0, RowsMentioning(engine, "engine.db", "gdpr-rows"));
+        Assert.Equal(0, RowsMentioning(engine, "state.db", "gdpr-rows"));
+        Assert.Equal("bystander", (string?)(await engine.Explain("bystander"))!["customerId"]);
+    }
+
+    /// <summary>Rows of every table in a SQLite file of the data directory whose any column holds <paramref name="text"/>.</summary>
+    private static long RowsMentioning(EngineProcess engine, string file, string text)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(engine.DataDirectory, file)};Mode=ReadOnly");
+        db.Open();
+        var tables = new List<string>();
+        using (var list = db.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table'";
+            using var r = list.ExecuteReader();
+            while (r.Read()) tables.Add(r.GetString(0));
+        }
+        long found = 0;
+        foreach (var table in tables)
+        {
+            var columns = new List<string>();
+            using (var info = db.CreateCommand())
+            {
+                info.CommandText = $"PRAGMA table_info(\"{table}\")";
+                using var r = info.ExecuteReader();
+                while (r.Read()) columns.Add(r.GetString(1));
+            }
+            using var count = db.CreateCommand();
+            count.CommandText = $"SELECT count(*) FROM \"{table}\" WHERE " +
+                string.Join(" OR ", columns.Select(c => $"instr(CAST(\"{c}\" AS BLOB), CAST($t AS BLOB)) > 0"));
+            count.Parameters.AddWithValue("$t", text);
+            found += (long)count.ExecuteScalar()!;
+        }
+        return found;
+    }
+
+    [Fact]
     public async Task Given_an_erased_customer_When_they_come_back_Then_the_old_cap_counters_are_gone()
     {
         await using var engine = await EngineProcess.StartAsync();

@@ -207,7 +207,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             return;
         }
         _timers.Tell(new CustomerAsleep(CustomerId));
-        sender.Tell(new CustomerErased(CustomerId));
+        sender.Tell(new CustomerErased(CustomerId, _state.InterestProducts.ToArray()));
         // The in-memory state goes with the actor; messages after this start from nothing.
         Context.Stop(Self);
     }

@@ -40,7 +40,8 @@ public sealed record ProfileHandedOver(IReadOnlyList<CustomerEvent> Events);
 public sealed record ExplainCustomer(string CustomerId) : IWithCustomerId;
 
 public sealed record EraseCustomer(string CustomerId) : IWithCustomerId;
-public sealed record CustomerErased(string CustomerId);
+/// <summary><see cref="Products"/>: the products that knew of the customer's interest, to be told to forget it.</summary>
+public sealed record CustomerErased(string CustomerId, IReadOnlyList<string>? Products = null);
 
 /// <summary>What <c>GET /v1/customers/{id}</c> shows; built inside the entity, immutable once sent.</summary>
 public sealed record CustomerExplanation(

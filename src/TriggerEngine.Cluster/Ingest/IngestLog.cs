@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -29,12 +30,14 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _products;
     private readonly IActorRef _timers;
     private readonly IStateStore _store;
+    private readonly JournalPurge _purge;
     private readonly IngestPressure _pressure;
     private readonly EngineReadiness _readiness;
     private readonly TimeSpan _interval;
     private readonly string _checkpointKey;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
+    private readonly LogStats _stats = new();
     private long _checkpointed;
     private long _lastDispatched;
     private bool _recovered;
@@ -51,7 +54,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     public override string PersistenceId { get; }
 
     public IngestLog(string logId, IActorRef customers, IActorRef products, IActorRef timers, IStateStore store,
-        IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval)
+        JournalPurge purge, IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval)
     {
         PersistenceId = "ingest-log-" + logId;
         _checkpointKey = "log-checkpoint/" + logId;
@@ -59,6 +62,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         _products = products;
         _timers = timers;
         _store = store;
+        _purge = purge;
         _pressure = pressure;
         _readiness = readiness;
         _interval = checkpointInterval;
@@ -71,12 +75,18 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         {
             if (LastSequenceNr > _checkpointed) _replay.Add((LastSequenceNr, r));
         });
+        Recover<LogMark>(_ => { });
         Recover<RecoveryCompleted>(_ => Replay());
 
         Command<AppendCalls>(cmd =>
         {
             var replyTo = Sender;
-            PersistAsync(new CallsRecord(cmd.Calls, cmd.ReceivedAt), r => Dispatch(LastSequenceNr, r, replyTo));
+            var asked = Stopwatch.GetTimestamp();
+            PersistAsync(new CallsRecord(cmd.Calls, cmd.ReceivedAt), r =>
+            {
+                _stats.Written(asked);
+                Dispatch(LastSequenceNr, r, replyTo);
+            });
         });
         Command<AppendCatalog>(cmd =>
         {
@@ -105,14 +115,15 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         Command<EraseThroughLog>(e =>
         {
             var replyTo = Sender;
-            _customers.Ask<CustomerErased>(new EraseCustomer(e.CustomerId), TimeSpan.FromSeconds(30))
-                .PipeTo(Self, success: erased => new EntityErased(erased, replyTo), failure: ex => new EraseFailed(ex, replyTo));
+            EraseAsync(e.CustomerId).PipeTo(Self, success: erased => new EntityErased(erased, replyTo),
+                failure: ex => new EraseFailed(ex, replyTo));
         });
         Command<EntityErased>(e =>
         {
             _dirtyCustomers.Remove(e.Erased.CustomerId);
-            // Answer once a checkpoint that starts after the erasure has truncated the log.
-            _nextRoundWaiters.Add((e.ReplyTo, e.Erased));
+            if (e.Erased.Products is { } products) _dirtyProducts.UnionWith(products);
+            // Answer once a checkpoint that starts after the erasure has saved the products and truncated the log.
+            _nextRoundWaiters.Add((e.ReplyTo, e.Erased with { Products = null }));
             StartRound();
         });
         Command<EraseFailed>(e => e.ReplyTo.Tell(new Status.Failure(e.Cause)));
@@ -129,14 +140,30 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
             _log.Error(f.Cause, "Recording the checkpoint failed; the next round retries");
             EndRound(ok: false);
         });
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _log.Warning("Truncating the ingest log failed: {0}", f.Cause.Message));
+        Command<DeleteMessagesSuccess>(d => _purge.PurgeAsync(PersistenceId, d.ToSequenceNr)
+            .PipeTo(Self, success: _ => new LogTruncated(null), failure: ex => new LogTruncated(ex)));
+        Command<DeleteMessagesFailure>(f => Self.Tell(new LogTruncated(f.Cause)));
+        Command<LogTruncated>(t =>
+        {
+            if (t.Error is { } e) _log.Warning("Truncating the ingest log failed: {0}", e.Message);
+            // The checkpoint itself stands either way; only waiters for the truncation (erasure) wait for the next round.
+            EndRound(ok: t.Error is null);
+        });
     }
 
     protected override void PreStart()
     {
         base.PreStart();
         Timers.StartPeriodicTimer("checkpoint", CheckpointTick.Instance, _interval);
+    }
+
+    /// <summary>The customer deletes its state row and stops; the products that knew of its interest forget it.</summary>
+    private async Task<CustomerErased> EraseAsync(string customerId)
+    {
+        var timeout = TimeSpan.FromSeconds(30);
+        var erased = await _customers.Ask<CustomerErased>(new EraseCustomer(customerId), timeout);
+        await Task.WhenAll((erased.Products ?? []).Select(p => _products.Ask<ProductAck>(new ForgetCustomer(p, customerId), timeout)));
+        return erased;
     }
 
     /// <summary>Position up to which every record is acknowledged by every entity it went to.</summary>
@@ -211,7 +238,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         }
         _lastDispatched = seq;
         // Replayed records and catalog feeds were never admitted through the pressure gauge.
-        var pending = new PendingRecord(replyTo, messages, replyTo.IsNobody() || record is CatalogRecord ? 0 : events);
+        var pending = new PendingRecord(Stopwatch.GetTimestamp(), replyTo, messages, replyTo.IsNobody() || record is CatalogRecord ? 0 : events);
         if (messages == 0) Complete(seq, pending);
         else _pending[seq] = pending;
     }
@@ -227,6 +254,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
 
     private void Complete(long seq, PendingRecord p)
     {
+        _stats.Applied(p.DispatchedAt);
         _pressure.Applied(p.Events);
         if (!p.ReplyTo.IsNobody())
             p.ReplyTo.Tell(p.Failure is null ? new RecordApplied(seq)
@@ -243,6 +271,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         var round = new Round(++_roundNumber, through, _dirtyCustomers, _dirtyProducts, _nextRoundWaiters);
         (_dirtyCustomers, _dirtyProducts, _nextRoundWaiters) = (new(), new(), new());
         _round = round;
+        round.StartedAt = Stopwatch.GetTimestamp();
         foreach (var id in round.Customers) _customers.Tell(new Checkpoint(id, round.Number));
         foreach (var id in round.Products) _products.Tell(new Checkpoint(id, round.Number));
         if (round.Remaining == 0) SaveCheckpoint(round);
@@ -265,9 +294,16 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     {
         if (_round is not { } round || s.Round != round.Number) return;
         _checkpointed = round.Through;
-        // The journal rows up to here are no longer needed: every entity's saved state contains them.
-        if (round.Through > 0) DeleteMessages(round.Through);
-        EndRound(ok: true);
+        if (round.Through > 0)
+        {
+            // The journal keeps its highest row when deleting; a mark after D makes every data row up to D go.
+            // The round ends once the rows are gone (DeleteMessagesSuccess, then the purge): erasure waits for that.
+            Persist(new LogMark(round.Through), _ => DeleteMessages(round.Through));
+        }
+        else EndRound(ok: true);
+        _log.Info("Checkpoint {0} at {1}: {2} customers, {3} products saved in {4:F0} ms; since the last: {5}", round.Number,
+            round.Through, round.Customers.Count, round.Products.Count, Stopwatch.GetElapsedTime(round.StartedAt).TotalMilliseconds,
+            _stats.TakeSummary());
     }
 
     private void EndRound(bool ok)
@@ -288,11 +324,13 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     }
 
     public static Props Props(string logId, IActorRef customers, IActorRef products, IActorRef timers, IStateStore store,
-        IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval) =>
-        Akka.Actor.Props.Create(() => new IngestLog(logId, customers, products, timers, store, pressure, readiness, checkpointInterval));
+        JournalPurge purge, IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval) =>
+        Akka.Actor.Props.Create(() => new IngestLog(logId, customers, products, timers, store, purge, pressure, readiness,
+            checkpointInterval));
 
-    private sealed class PendingRecord(IActorRef replyTo, int remaining, int events)
+    private sealed class PendingRecord(long dispatchedAt, IActorRef replyTo, int remaining, int events)
     {
+        public long DispatchedAt { get; } = dispatchedAt;
         public IActorRef ReplyTo { get; } = replyTo;
         public int Remaining { get; set; } = remaining;
         public int Events { get; } = events;
@@ -309,6 +347,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         public List<(IActorRef ReplyTo, object Reply)> Waiters { get; } = waiters;
         public int Remaining { get; set; } = customers.Count + products.Count;
         public bool Failed { get; set; }
+        public long StartedAt { get; set; }
     }
 
     private sealed record CheckpointTick
@@ -317,8 +356,38 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     }
 
     private sealed record CheckpointStored(long Round);
+    private sealed record LogTruncated(Exception? Error);
     private sealed record EntityErased(CustomerErased Erased, IActorRef ReplyTo);
     private sealed record EraseFailed(Exception Cause, IActorRef ReplyTo);
+}
+
+/// <summary>How long records wait for their journal write and for the entities, between two checkpoints.</summary>
+internal sealed class LogStats
+{
+    private long _written, _writeTicks, _applied, _applyTicks, _maxApplyTicks;
+
+    public void Written(long since)
+    {
+        _written++;
+        _writeTicks += Stopwatch.GetTimestamp() - since;
+    }
+
+    public void Applied(long since)
+    {
+        var t = Stopwatch.GetTimestamp() - since;
+        _applied++;
+        _applyTicks += t;
+        if (t > _maxApplyTicks) _maxApplyTicks = t;
+    }
+
+    public string TakeSummary()
+    {
+        static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        var summary = $"{_written} records written (mean {(_written == 0 ? 0 : Ms(_writeTicks) / _written):F1} ms), " +
+            $"{_applied} applied (mean {(_applied == 0 ? 0 : Ms(_applyTicks) / _applied):F1} ms, max {Ms(_maxApplyTicks):F0} ms)";
+        _written = _writeTicks = _applied = _applyTicks = _maxApplyTicks = 0;
+        return summary;
+    }
 }
 
 /// <summary>Events accepted and not yet applied, across this node's requests: ingestion refuses with

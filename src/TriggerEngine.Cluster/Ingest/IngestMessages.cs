@@ -13,6 +13,10 @@ public interface IIngestRecord;
 /// event-clock mode), so that a replay after a crash decides exactly as the live run did.</summary>
 public sealed record CallsRecord(IReadOnlyList<LoggedCall> Calls, DateTimeOffset? ReceivedAt) : IIngestRecord;
 
+/// <summary>Written after a checkpoint at <see cref="Through"/>: carries no customer data, so that the row the
+/// journal keeps when deleting up to a position is never one that does.</summary>
+public sealed record LogMark(long Through);
+
 /// <summary>An accepted catalog feed request.</summary>
 public sealed record CatalogRecord(IReadOnlyList<CatalogUpdate> Updates) : IIngestRecord;
 

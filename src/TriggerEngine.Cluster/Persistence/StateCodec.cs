@@ -58,7 +58,7 @@ public static class StateCodec
                 f.PackSize, f.MessageId, f.Fired)).ToArray(),
             s.Welcomed, s.Arbitration.WindowEndsAt, waiting, deferrals,
             s.Sends.ConvertAll(m => new SendDto(m.At, m.Channel, m.Scenario, m.Purpose)),
-            decisions, payloads.All);
+            decisions, payloads.All, s.InterestProducts);
         return MessagePackSerializer.Serialize(dto, Options);
     }
 
@@ -106,6 +106,7 @@ public static class StateCodec
                 OrderedAt = f.OrderedAt, Quantity = f.Quantity, ConsumptionDays = f.ConsumptionDays, PackSize = f.PackSize,
                 MessageId = f.MessageId, Fired = f.Fired,
             });
+        if (dto.InterestProducts is { } interests) s.InterestProducts.UnionWith(interests);
         s.Arbitration.WindowEndsAt = dto.WindowEndsAt;
         foreach (var c in dto.Waiting) s.Arbitration.Waiting.Add(FromDto(c, payloads));
         foreach (var d in dto.Deferrals) s.Deferrals.Add(new Deferral(FromDto(d.Candidate, payloads), d.DecisionId, d.Until));
@@ -425,7 +426,8 @@ public static class StateCodec
         [property: Key(19)] List<DeferralDto> Deferrals,
         [property: Key(20)] List<SendDto> Sends,
         [property: Key(21)] List<DecisionDto> Decisions,
-        [property: Key(22)] List<IReadOnlyDictionary<string, object?>> Payloads);
+        [property: Key(22)] List<IReadOnlyDictionary<string, object?>> Payloads,
+        [property: Key(23)] IReadOnlyCollection<string>? InterestProducts = null);
 
     [MessagePackObject]
     private sealed record HistoryDto([property: Key(0)] string Event, [property: Key(1)] DateTimeOffset At,

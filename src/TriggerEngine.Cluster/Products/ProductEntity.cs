@@ -65,6 +65,11 @@ public sealed class ProductEntity : CheckpointedEntity
             Changed(cmd.Seq);
             Notify(notes, Sender, cmd.Seq);
         });
+        Receive<ForgetCustomer>(cmd =>
+        {
+            if (ProductCatalog.Forget(_state, cmd.CustomerId)) ChangedOutsideLog();
+            Sender.Tell(new ProductAck(EntityId));
+        });
         Receive<MergeInterests>(cmd =>
         {
             ProductCatalog.MergeInterest(_state, cmd.From, cmd.To);

@@ -19,5 +19,8 @@ public sealed record UpdateCatalog(string ProductId, IReadOnlyList<CatalogUpdate
 /// <summary>identify merged <see cref="From"/> (an anonymous profile) into <see cref="To"/>; reply <see cref="ProductAck"/>.</summary>
 public sealed record MergeInterests(string ProductId, string From, string To) : IWithProductId;
 
+/// <summary>Erasure of <see cref="CustomerId"/>: drop its interest; reply <see cref="ProductAck"/>.</summary>
+public sealed record ForgetCustomer(string ProductId, string CustomerId) : IWithProductId;
+
 /// <summary><see cref="Notified"/>: the customers this step sent notifications to (their state changed too).</summary>
 public sealed record ProductAck(string ProductId, long Seq = 0, IReadOnlyList<string>? Notified = null);

@@ -25,6 +25,7 @@ public sealed class MessagePackAkkaSerializer(ExtendedActorSystem system) : Seri
     {
         ["l.calls"] = typeof(CallsRecord),
         ["l.catalog"] = typeof(CatalogRecord),
+        ["l.mark"] = typeof(LogMark),
         ["m.ingest"] = typeof(IngestEvents),
         ["m.ingested"] = typeof(EventsIngested),
         ["m.advance"] = typeof(AdvanceCustomer),
@@ -40,6 +41,7 @@ public sealed class MessagePackAkkaSerializer(ExtendedActorSystem system) : Seri
         ["m.pack"] = typeof(ProductAck),
         ["m.mergeinterests"] = typeof(MergeInterests),
         ["m.applyfailed"] = typeof(ApplyFailed),
+        ["m.forget"] = typeof(ForgetCustomer),
         ["m.checkpoint"] = typeof(Checkpoint),
         ["m.checkpointed"] = typeof(Checkpointed),
         ["m.stop"] = typeof(StopEntity),

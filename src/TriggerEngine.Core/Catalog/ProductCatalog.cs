@@ -39,6 +39,9 @@ public static class ProductCatalog
     /// becomes the customer's (the lowest price either saw, the evidence of both), so one customer gets one
     /// notification.
     /// </summary>
+    /// <summary>Erasure: the product no longer knows the customer.</summary>
+    public static bool Forget(ProductState p, string customerId) => p.Interests.Remove(customerId);
+
     public static void MergeInterest(ProductState p, string from, string to)
     {
         if (from == to || !p.Interests.Remove(from, out var anonymous)) return;

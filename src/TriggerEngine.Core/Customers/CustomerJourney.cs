@@ -1,3 +1,4 @@
+using TriggerEngine.Core.Catalog;
 using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Events;
 using TriggerEngine.Core.Policy;
@@ -30,6 +31,7 @@ public static class CustomerJourney
         s.Exists = true;
         s.Seen.Add(e.MessageId);
         Remember(s, e);
+        foreach (var (productId, _) in ProductInterests.Of(s.CustomerId, e)) s.InterestProducts.Add(productId);
         if (CustomerIds.IsAnonymous(s.CustomerId) && s.AnonymousEvents.Count < CustomerState.AnonymousEventLimit)
             s.AnonymousEvents.Add(e);
         var fired = new List<Candidate>();

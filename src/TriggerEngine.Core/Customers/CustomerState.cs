@@ -36,6 +36,9 @@ public sealed class CustomerState
     /// <summary>Raw events of an anonymous profile, handed over when it is merged.</summary>
     public List<CustomerEvent> AnonymousEvents { get; } = new();
 
+    /// <summary>Every product told of this customer's interest: erasure tells each of them to forget it.</summary>
+    public HashSet<string> InterestProducts { get; } = new();
+
     public Dictionary<string, CartState> Carts { get; } = new();
     public Dictionary<string, BrowseWatch> Browsing { get; } = new();
     public Dictionary<string, ProductMemory> Products { get; } = new();
