@@ -64,7 +64,7 @@ internal sealed class SqliteReader : IDisposable
         _connection.Open();
         using var cmd = _connection.CreateCommand();
         // query_only: a reader that is handed a write by mistake fails instead of competing with the writer.
-        cmd.CommandText = "PRAGMA query_only=ON; PRAGMA busy_timeout=5000;";
+        cmd.CommandText = "PRAGMA query_only=ON; PRAGMA busy_timeout=5000; PRAGMA cache_size=-16384;";
         cmd.ExecuteNonQuery();
     }
 

@@ -16,7 +16,8 @@ public enum SqliteSync
 /// SQLite has one writer at a time, so there is ONE writer connection behind a semaphore with its statements
 /// prepared once; reads go to a small pool of read-only connections that WAL lets run beside the writer.
 /// Microsoft.Data.Sqlite runs its "async" calls synchronously: a call holds its thread for the query (and the
-/// fsync, on writes). <see cref="StateBatcher"/> keeps that to one thread per loop.
+/// fsync, on writes). <see cref="StateBatcher"/> keeps that to its two loops, plus the pool threads a load of more
+/// than one IN list spreads over.
 /// </summary>
 public sealed class SqliteStateStore : IStateStore
 {
@@ -49,6 +50,7 @@ public sealed class SqliteStateStore : IStateStore
     private readonly TimeProvider _clock;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly SqliteReaderPool _readers;
+    private readonly int _readerCount;
     private SqliteWriter? _writer;
 
     /// <param name="connectionString">A file data source; <c>:memory:</c> is not supported (each connection would see its own database).</param>
@@ -70,7 +72,8 @@ public sealed class SqliteStateStore : IStateStore
         _writerConnectionString = builder.ToString();
         _sync = sync;
         _clock = clock ?? TimeProvider.System;
-        _readers = new SqliteReaderPool(builder.ToString(), Math.Max(1, readers));
+        _readerCount = Math.Max(1, readers);
+        _readers = new SqliteReaderPool(builder.ToString(), _readerCount);
     }
 
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -85,31 +88,38 @@ public sealed class SqliteStateStore : IStateStore
 
     private SqliteWriter Writer => _writer ?? throw new InvalidOperationException("InitializeAsync first");
 
-    public Task<IReadOnlyList<StoredState>> LoadAsync(string kind, IReadOnlyCollection<string> ids, CancellationToken ct = default)
+    public async Task<IReadOnlyList<StoredState>> LoadAsync(string kind, IReadOnlyCollection<string> ids, CancellationToken ct = default)
     {
-        if (ids.Count == 0) return Task.FromResult<IReadOnlyList<StoredState>>([]);
-        return _readers.ReadAsync<IReadOnlyList<StoredState>>(r =>
+        if (ids.Count == 0) return [];
+        if (ids.Count <= LoadChunk) return await _readers.ReadAsync(r => LoadChunks(r, kind, [ids.ToArray()]), ct).ConfigureAwait(false);
+        // Several IN lists: spread them over the readers. The driver is synchronous, so each share runs on a pool
+        // thread; random B-tree lookups cost CPU, and this is where a batch of thousands of loads spends its time.
+        var chunks = ids.Chunk(LoadChunk).ToArray();
+        var shares = Math.Min(_readerCount, chunks.Length);
+        var parts = await Task.WhenAll(Enumerable.Range(0, shares).Select(s =>
+            Task.Run(() => _readers.ReadAsync(r => LoadChunks(r, kind, chunks.Where((_, i) => i % shares == s)), ct), ct))).ConfigureAwait(false);
+        return parts.Length == 1 ? parts[0] : parts.SelectMany(p => p).ToList();
+    }
+
+    private static List<StoredState> LoadChunks(SqliteReader r, string kind, IEnumerable<string[]> chunks)
+    {
+        var found = new List<StoredState>();
+        foreach (var chunk in chunks)
         {
-            var found = new List<StoredState>(ids.Count);
-            foreach (var chunk in ids.Chunk(LoadChunk))
-            {
-                var size = InListSizes.First(s => s >= chunk.Length);
-                var cmd = r.Command(InListSql(size), InListParameters(size));
-                cmd.Parameters[0].Value = kind;
-                for (var i = 0; i < size; i++) cmd.Parameters[i + 1].Value = chunk[Math.Min(i, chunk.Length - 1)];
-                using var row = cmd.ExecuteReader();
-                while (row.Read()) found.Add(ReadState(row));
-            }
-            return found;
-        }, ct);
+            var size = InListSizes.First(s => s >= chunk.Length);
+            var cmd = r.Command(InListSqls[size], InListParameterNames[size]);
+            cmd.Parameters[0].Value = kind;
+            for (var i = 0; i < size; i++) cmd.Parameters[i + 1].Value = chunk[Math.Min(i, chunk.Length - 1)];
+            using var row = cmd.ExecuteReader();
+            while (row.Read()) found.Add(ReadState(row));
+        }
+        return found;
     }
 
     private static readonly Dictionary<int, string> InListSqls = InListSizes.ToDictionary(n => n,
         n => $"SELECT {Columns} FROM entity_state WHERE kind = $k AND id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => "$i" + i))})");
     private static readonly Dictionary<int, string[]> InListParameterNames = InListSizes.ToDictionary(n => n,
         n => Enumerable.Range(0, n).Select(i => "$i" + i).Prepend("$k").ToArray());
-    private static string InListSql(int size) => InListSqls[size];
-    private static string[] InListParameters(int size) => InListParameterNames[size];
 
     private static StoredState ReadState(SqliteDataReader row) => new(
         row.GetString(0), row.GetString(1), row.GetFieldValue<byte[]>(2), row.GetInt64(3),

@@ -21,7 +21,11 @@ internal sealed class SqliteWriter : IDisposable
     {
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
-        Execute($"PRAGMA journal_mode=WAL; PRAGMA synchronous={(sync == SqliteSync.Full ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=5000;");
+        // page_size first: it only takes on a new file, before WAL. 16 KB pages keep a state of up to ~4 KB inside its
+        // B-tree cell (a WITHOUT ROWID row spills to an overflow page past ~1 KB with 4 KB pages): with 1 KB states the
+        // file was 4x smaller and upserts ~2.5x faster. The larger cache keeps the upper B-tree levels of a big table.
+        Execute($"PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous={(sync == SqliteSync.Full ? "FULL" : "NORMAL")}; " +
+                "PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536;");
         using (var tx = _connection.BeginTransaction(deferred: false))
         {
             using var create = _connection.CreateCommand();

@@ -1,0 +1,374 @@
+using System.Text;
+using TriggerEngine.Cluster.Persistence;
+
+namespace TriggerEngine.Tests.Shared;
+
+/// <summary>
+/// The behaviours every <see cref="IStateStore"/> must have, and <see cref="StateBatcher"/> over it, run against a
+/// real database. Compiled into each test project that has a backend (linked source: the SQLite tests live in
+/// Cluster.Tests, the PostgreSQL ones in Host.Tests beside the server fixture). Each test gets an empty database.
+/// </summary>
+public abstract class StateStoreContract : IAsyncLifetime
+{
+    protected static readonly DateTimeOffset T0 = new(2030, 1, 7, 10, 0, 0, TimeSpan.Zero);
+    protected readonly ManualClock Clock = new(T0);
+    private readonly List<IStateStore> _opened = [];
+
+    /// <summary>A store on this test's database: the same database every time it is called within a test.</summary>
+    protected abstract IStateStore CreateStore(TimeProvider clock);
+
+    /// <summary>A new store instance on this test's database, initialized.</summary>
+    protected async Task<IStateStore> OpenAsync()
+    {
+        var store = CreateStore(Clock);
+        _opened.Add(store);
+        await store.InitializeAsync();
+        return store;
+    }
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var s in _opened) await s.DisposeAsync();
+    }
+
+    protected static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
+    protected static string Text(byte[] b) => Encoding.UTF8.GetString(b);
+    protected static StoredState State(string kind, string id, string body, long seq = 1, DateTimeOffset? due = null) =>
+        new(kind, id, Bytes(body), seq, due);
+
+    [Fact]
+    public async Task Given_states_When_upserted_loaded_and_deleted_Then_each_step_is_visible()
+    {
+        var store = await OpenAsync();
+        await store.InitializeAsync(); // idempotent
+        await store.SaveAsync([State("c", "alice", "a1", 1, T0.AddMinutes(5)), State("c", "bob", "b1", 3), State("p", "alice", "product")]);
+
+        var loaded = await store.LoadAsync("c", ["alice", "bob", "nobody"]);
+        Assert.Equal(["alice:a1:1:" + T0.AddMinutes(5).ToUnixTimeMilliseconds(), "bob:b1:3:-"],
+            loaded.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => $"{s.Id}:{Text(s.State)}:{s.AppliedSeq}:{s.NextDue?.ToUnixTimeMilliseconds().ToString() ?? "-"}"));
+        Assert.Equal(TimeSpan.Zero, loaded.First(s => s.Id == "alice").NextDue!.Value.Offset);
+        Assert.Equal("product", Text(Assert.Single(await store.LoadAsync("p", ["alice", "bob"])).State));
+
+        // Upsert replaces, and the later of two saves of one key in one call wins.
+        await store.SaveAsync([State("c", "alice", "a2", 2), State("c", "alice", "a3", 4, T0)]);
+        var alice = Assert.Single(await store.LoadAsync("c", ["alice"]));
+        Assert.Equal(("a3", 4L, (DateTimeOffset?)T0), (Text(alice.State), alice.AppliedSeq, alice.NextDue));
+        Assert.Equal(2, await store.CountAsync("c"));
+
+        await store.DeleteAsync("c", "alice");
+        await store.DeleteAsync("c", "nobody");
+        Assert.Empty(await store.LoadAsync("c", ["alice"]));
+        Assert.Equal(1, await store.CountAsync("c"));
+        Assert.Equal(1, await store.CountAsync("p"));
+        Assert.Empty(await store.LoadAsync("c", []));
+    }
+
+    [Fact]
+    public async Task Given_more_ids_than_one_query_takes_When_loaded_Then_every_present_one_comes_back()
+    {
+        var store = await OpenAsync();
+        await store.SaveAsync(Enumerable.Range(0, 1_200).Select(i => State("c", $"u{i}", $"s{i}")).ToList());
+        var ids = Enumerable.Range(0, 1_300).Select(i => $"u{i}").ToList(); // 100 missing
+        var loaded = await store.LoadAsync("c", ids);
+        Assert.Equal(1_200, loaded.Count);
+        Assert.All(loaded, s => Assert.Equal("s" + s.Id[1..], Text(s.State)));
+        // Odd sizes (padded IN lists) too.
+        foreach (var n in new[] { 1, 2, 9, 33, 129, 501 })
+            Assert.Equal(n, (await store.LoadAsync("c", ids.Take(n).ToList())).Count);
+    }
+
+    [Fact]
+    public async Task Given_2500_timers_with_ties_When_paged_by_keyset_Then_every_due_one_comes_once_in_due_then_id_order()
+    {
+        var store = await OpenAsync();
+        var rows = Enumerable.Range(0, 2_500).Select(i => State("c", $"c{i % 7}-{i}", "s", 1,
+            i % 10 == 9 ? null : T0.AddMinutes(i % 40))).ToList(); // 40 distinct due times: ~56 ties each; 250 without a timer
+        rows.Add(State("p", "p1", "s", 1, T0)); // another kind
+        await store.SaveAsync(rows);
+        var until = T0.AddMinutes(30); // minutes 31..39 are not due yet
+
+        var expected = rows.Where(r => r.Kind == "c" && r.NextDue <= until)
+            .OrderBy(r => r.NextDue).ThenBy(r => r.Id, StringComparer.Ordinal).Select(r => (r.Id, r.NextDue!.Value)).ToList();
+        var seen = new List<(string Id, DateTimeOffset Due)>();
+        (DateTimeOffset, string)? after = null;
+        var pages = 0;
+        while (true)
+        {
+            var page = await store.DueAsync("c", until, after, 97);
+            if (page.Count == 0) break;
+            Assert.True(page.Count <= 97);
+            seen.AddRange(page);
+            after = (page[^1].Due, page[^1].Id);
+            pages++;
+        }
+        Assert.Equal(expected.Count, seen.Count);
+        Assert.Equal(expected, seen);
+        Assert.True(pages > 10);
+        Assert.Equal([("p1", T0)], await store.DueAsync("p", until, null, 10));
+    }
+
+    [Fact]
+    public async Task Given_a_decision_already_in_the_outbox_When_appended_again_Then_nothing_new_is_returned()
+    {
+        var store = await OpenAsync();
+        var first = await store.AppendOutboxAsync([("d1", Bytes("one")), ("d2", Bytes("two")), ("d1", Bytes("dup in call"))]);
+        Assert.Equal(["d1", "d2"], first.Select(e => e.DecisionId));
+        Assert.True(first[0].Ordinal < first[1].Ordinal);
+        Assert.Equal("one", Text(first[0].Payload));
+
+        var second = await store.AppendOutboxAsync([("d2", Bytes("two again")), ("d3", Bytes("three"))]);
+        Assert.Equal("d3", Assert.Single(second).DecisionId);
+        Assert.True(second[0].Ordinal > first[1].Ordinal);
+        Assert.Empty(await store.AppendOutboxAsync([("d1", Bytes("x")), ("d3", Bytes("y"))]));
+
+        var undelivered = await store.UndeliveredAsync(10);
+        Assert.Equal(["d1:one", "d2:two", "d3:three"], undelivered.Select(e => $"{e.DecisionId}:{Text(e.Payload)}"));
+        Assert.Equal(["d1", "d2"], (await store.UndeliveredAsync(2)).Select(e => e.DecisionId));
+    }
+
+    [Fact]
+    public async Task Given_a_delivered_cursor_When_marked_lower_Then_it_does_not_move_back()
+    {
+        var store = await OpenAsync();
+        var entries = await store.AppendOutboxAsync(Enumerable.Range(1, 5).Select(i => ($"d{i}", Bytes($"p{i}"))).ToList());
+        await store.MarkDeliveredAsync(entries[2].Ordinal);
+        Assert.Equal(["d4", "d5"], (await store.UndeliveredAsync(10)).Select(e => e.DecisionId));
+        await store.MarkDeliveredAsync(entries[0].Ordinal);
+        Assert.Equal(["d4", "d5"], (await store.UndeliveredAsync(10)).Select(e => e.DecisionId));
+        await store.MarkDeliveredAsync(entries[4].Ordinal);
+        Assert.Empty(await store.UndeliveredAsync(10));
+        Assert.Equal(entries[4].Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), await store.GetMetaAsync("outbox.delivered"));
+    }
+
+    [Fact]
+    public async Task Given_old_and_new_outbox_rows_When_pruned_Then_only_old_delivered_ones_go()
+    {
+        var store = await OpenAsync();
+        var old = await store.AppendOutboxAsync([("a", Bytes("a")), ("b", Bytes("b")), ("c", Bytes("c"))]);
+        await store.MarkDeliveredAsync(old[1].Ordinal); // a, b delivered; c not
+        Clock.Now = T0.AddHours(2);
+        var recent = await store.AppendOutboxAsync([("d", Bytes("d"))]);
+
+        Assert.Equal(2, await store.PruneOutboxAsync(T0.AddHours(1)));
+        Assert.Equal(["c", "d"], (await store.UndeliveredAsync(10)).Select(e => e.DecisionId));
+
+        await store.MarkDeliveredAsync(recent[0].Ordinal);
+        Assert.Equal(1, await store.PruneOutboxAsync(T0.AddHours(1))); // c: old and now delivered; d is too recent
+        Assert.Equal(0, await store.PruneOutboxAsync(T0.AddHours(1)));
+        Assert.Equal(1, await store.PruneOutboxAsync(T0.AddHours(3)));
+
+        // Ordinals are not reused after a prune, so the cursor still means what it meant.
+        var again = await store.AppendOutboxAsync([("e", Bytes("e"))]);
+        Assert.True(again[0].Ordinal > recent[0].Ordinal);
+        Assert.Equal(["e"], (await store.UndeliveredAsync(10)).Select(e => e.DecisionId));
+    }
+
+    [Fact]
+    public async Task Given_meta_When_set_twice_Then_the_last_value_is_read()
+    {
+        var store = await OpenAsync();
+        Assert.Null(await store.GetMetaAsync("ingest.checkpoint"));
+        await store.SetMetaAsync("ingest.checkpoint", "41");
+        await store.SetMetaAsync("ingest.checkpoint", "42");
+        Assert.Equal("42", await store.GetMetaAsync("ingest.checkpoint"));
+    }
+
+    [Fact]
+    public async Task Given_data_When_the_store_is_closed_and_reopened_Then_everything_is_still_there()
+    {
+        var store = await OpenAsync();
+        await store.SaveAsync([State("c", "alice", "a1", 7, T0)]);
+        var entries = await store.AppendOutboxAsync([("d1", Bytes("one")), ("d2", Bytes("two"))]);
+        await store.MarkDeliveredAsync(entries[0].Ordinal);
+        await store.SetMetaAsync("k", "v");
+        await store.DisposeAsync();
+        _opened.Remove(store);
+
+        var reopened = await OpenAsync();
+        var alice = Assert.Single(await reopened.LoadAsync("c", ["alice"]));
+        Assert.Equal(("a1", 7L, (DateTimeOffset?)T0), (Text(alice.State), alice.AppliedSeq, alice.NextDue));
+        Assert.Equal([("alice", T0)], await reopened.DueAsync("c", T0, null, 10));
+        Assert.Equal(["d2"], (await reopened.UndeliveredAsync(10)).Select(e => e.DecisionId));
+        Assert.Empty(await reopened.AppendOutboxAsync([("d1", Bytes("again"))]));
+        Assert.Equal("v", await reopened.GetMetaAsync("k"));
+    }
+
+    [Fact]
+    public async Task Given_10000_concurrent_saves_When_batched_Then_all_land_in_few_transactions()
+    {
+        var store = await OpenAsync();
+        await using var batcher = new StateBatcher(store);
+        var saves = Enumerable.Range(0, 10_000).Select(i => Task.Run(() => batcher.SaveAsync(State("c", $"u{i}", $"s{i}", i)))).ToArray();
+        await Task.WhenAll(saves);
+
+        Assert.Equal(10_000, await store.CountAsync("c"));
+        Assert.True(batcher.LargestBatch > 1, $"largest batch {batcher.LargestBatch}");
+        Assert.True(batcher.TransactionsCommitted < 10_000 / 2, $"{batcher.TransactionsCommitted} transactions");
+
+        var loads = Enumerable.Range(0, 10_000).Select(i => batcher.LoadAsync("c", $"u{i}")).Append(batcher.LoadAsync("c", "missing")).ToArray();
+        var loaded = await Task.WhenAll(loads);
+        Assert.All(Enumerable.Range(0, 10_000), i => Assert.Equal($"s{i}", Text(loaded[i]!.State)));
+        Assert.Null(loaded[^1]);
+        Assert.True(batcher.LoadQueries < 10_000 / 2, $"{batcher.LoadQueries} load queries");
+    }
+
+    [Fact]
+    public async Task Given_a_save_not_yet_committed_When_loaded_Then_the_pending_value_is_returned()
+    {
+        var gated = new GatedStore(await OpenAsync());
+        await using var batcher = new StateBatcher(gated);
+        await batcher.SaveAsync(State("c", "alice", "v1"));
+        await batcher.SaveAsync(State("c", "bob", "b1"));
+
+        gated.Close();
+        var inFlight = batcher.SaveAsync(State("c", "alice", "v2")); // taken by the loop, held in the store
+        await gated.Entered;
+        var queued = batcher.DeleteAsync("c", "bob"); // behind it in the queue
+        var queuedNew = batcher.SaveAsync(State("c", "carol", "c1"));
+
+        Assert.Equal("v2", Text((await batcher.LoadAsync("c", "alice"))!.State));
+        Assert.Null(await batcher.LoadAsync("c", "bob"));
+        Assert.Equal("c1", Text((await batcher.LoadAsync("c", "carol"))!.State));
+        // The store itself does not have them yet: the batcher answered from what is pending.
+        Assert.Equal(["alice:v1", "bob:b1"], (await gated.LoadAsync("c", ["alice", "bob", "carol"]))
+            .OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => $"{s.Id}:{Text(s.State)}"));
+        Assert.False(inFlight.IsCompleted || queued.IsCompleted || queuedNew.IsCompleted);
+
+        gated.Open();
+        await Task.WhenAll(inFlight, queued, queuedNew);
+        Assert.Equal(["alice:v2", "carol:c1"], (await gated.LoadAsync("c", ["alice", "bob", "carol"]))
+            .OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => $"{s.Id}:{Text(s.State)}"));
+        Assert.Equal("v2", Text((await batcher.LoadAsync("c", "alice"))!.State));
+        Assert.Null(await batcher.LoadAsync("c", "bob"));
+    }
+
+    [Fact]
+    public async Task Given_saves_and_deletes_of_one_key_When_batched_together_or_apart_Then_the_last_one_wins()
+    {
+        var gated = new GatedStore(await OpenAsync());
+        await using var batcher = new StateBatcher(gated);
+
+        // Apart: each in its own transaction.
+        await batcher.SaveAsync(State("c", "k", "v1"));
+        await batcher.DeleteAsync("c", "k");
+        Assert.Null(await batcher.LoadAsync("c", "k"));
+        await batcher.SaveAsync(State("c", "k", "v2"));
+        Assert.Equal("v2", Text((await batcher.LoadAsync("c", "k"))!.State));
+
+        // Together: held behind a write in flight, they drain into one batch.
+        gated.Close();
+        var holder = batcher.SaveAsync(State("c", "holder", "h"));
+        await gated.Entered;
+        var together = new[]
+        {
+            batcher.SaveAsync(State("c", "saved-then-deleted", "x")), batcher.DeleteAsync("c", "saved-then-deleted"),
+            batcher.DeleteAsync("c", "deleted-then-saved"), batcher.SaveAsync(State("c", "deleted-then-saved", "y1")),
+            batcher.SaveAsync(State("c", "deleted-then-saved", "y2")), batcher.DeleteAsync("c", "k"),
+        };
+        var before = batcher.TransactionsCommitted;
+        gated.Open();
+        await holder;
+        await Task.WhenAll(together);
+        Assert.Equal(before + 2, batcher.TransactionsCommitted);
+        Assert.True(batcher.LargestBatch >= together.Length);
+
+        var stored = await gated.LoadAsync("c", ["saved-then-deleted", "deleted-then-saved", "k"]);
+        Assert.Equal(["deleted-then-saved:y2"], stored.Select(s => $"{s.Id}:{Text(s.State)}"));
+    }
+
+    [Fact]
+    public async Task Given_a_batch_that_fails_When_the_next_writes_come_Then_they_commit_and_the_failed_value_is_not_read()
+    {
+        var gated = new GatedStore(await OpenAsync());
+        await using var batcher = new StateBatcher(gated);
+        await batcher.SaveAsync(State("c", "alice", "v1"));
+
+        gated.FailNextWrite = true;
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.SaveAsync(State("c", "alice", "v2")));
+        Assert.Equal("write refused", failed.Message);
+        Assert.Equal("v1", Text((await batcher.LoadAsync("c", "alice"))!.State));
+
+        await batcher.SaveAsync(State("c", "alice", "v3"));
+        Assert.Equal("v3", Text((await batcher.LoadAsync("c", "alice"))!.State));
+    }
+
+    [Fact]
+    public async Task Given_a_disposed_batcher_When_used_Then_it_refuses_after_draining_what_it_had()
+    {
+        var store = await OpenAsync();
+        var batcher = new StateBatcher(store);
+        var last = batcher.SaveAsync(State("c", "alice", "v1"));
+        await batcher.DisposeAsync();
+        Assert.True(last.IsCompletedSuccessfully);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => batcher.SaveAsync(State("c", "bob", "b")));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => batcher.LoadAsync("c", "bob"));
+        Assert.Single(await store.LoadAsync("c", ["alice"]));
+    }
+}
+
+/// <summary>A clock the tests move by hand (stamps outbox rows).</summary>
+public sealed class ManualClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>
+/// The real store with a gate on its writes, so that a test can hold a batch in flight (and see what the batcher
+/// answers meanwhile) or make one write fail. Everything else goes straight through.
+/// </summary>
+public sealed class GatedStore(IStateStore inner) : IStateStore
+{
+    private TaskCompletionSource _open = Opened();
+    private TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool FailNextWrite { get; set; }
+
+    /// <summary>Completes when a write reached the closed gate.</summary>
+    public Task Entered => _entered.Task;
+
+    public void Close()
+    {
+        _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void Open() => _open.TrySetResult();
+
+    private static TaskCompletionSource Opened()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
+    }
+
+    public async Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes, CancellationToken ct = default)
+    {
+        _entered.TrySetResult();
+        await _open.Task;
+        if (FailNextWrite)
+        {
+            FailNextWrite = false;
+            throw new InvalidOperationException("write refused");
+        }
+        await inner.WriteAsync(saves, deletes, ct);
+    }
+
+    public Task InitializeAsync(CancellationToken ct = default) => inner.InitializeAsync(ct);
+    public Task<IReadOnlyList<StoredState>> LoadAsync(string kind, IReadOnlyCollection<string> ids, CancellationToken ct = default) => inner.LoadAsync(kind, ids, ct);
+    public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], ct);
+    public Task DeleteAsync(string kind, string id, CancellationToken ct = default) => WriteAsync([], [(kind, id)], ct);
+    public Task<IReadOnlyList<(string Id, DateTimeOffset Due)>> DueAsync(string kind, DateTimeOffset until, (DateTimeOffset Due, string Id)? after, int limit,
+        CancellationToken ct = default) => inner.DueAsync(kind, until, after, limit, ct);
+    public Task<long> CountAsync(string kind, CancellationToken ct = default) => inner.CountAsync(kind, ct);
+    public Task<IReadOnlyList<OutboxEntry>> AppendOutboxAsync(IReadOnlyList<(string DecisionId, byte[] Payload)> decisions, CancellationToken ct = default) =>
+        inner.AppendOutboxAsync(decisions, ct);
+    public Task<IReadOnlyList<OutboxEntry>> UndeliveredAsync(int limit, CancellationToken ct = default) => inner.UndeliveredAsync(limit, ct);
+    public Task MarkDeliveredAsync(long throughOrdinal, CancellationToken ct = default) => inner.MarkDeliveredAsync(throughOrdinal, ct);
+    public Task<int> PruneOutboxAsync(DateTimeOffset olderThan, CancellationToken ct = default) => inner.PruneOutboxAsync(olderThan, ct);
+    public Task<string?> GetMetaAsync(string key, CancellationToken ct = default) => inner.GetMetaAsync(key, ct);
+    public Task SetMetaAsync(string key, string value, CancellationToken ct = default) => inner.SetMetaAsync(key, value, ct);
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask; // the test disposes the inner store
+}

@@ -1,0 +1,62 @@
+using Microsoft.Data.Sqlite;
+using TriggerEngine.Cluster.Persistence;
+using TriggerEngine.Tests.Shared;
+
+namespace TriggerEngine.Cluster.Tests;
+
+/// <summary>The state store contract on SQLite, each test in its own temporary file; plus what only SQLite has.</summary>
+public sealed class SqliteStateStoreTests : StateStoreContract
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "trigger-engine-tests", "state-" + Guid.NewGuid().ToString("N"));
+
+    private string ConnectionString => $"Data Source={Path.Combine(_dir, "state.db")}";
+
+    protected override IStateStore CreateStore(TimeProvider clock) => new SqliteStateStore(ConnectionString, clock: clock);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Given_a_new_store_When_initialized_Then_the_file_is_in_wal_mode_with_the_partial_timer_index()
+    {
+        await OpenAsync();
+        await using var db = new SqliteConnection(ConnectionString + ";Pooling=false");
+        await db.OpenAsync();
+        Assert.Equal("wal", Scalar(db, "PRAGMA journal_mode"));
+        Assert.Equal("16384", Scalar(db, "PRAGMA page_size"));
+        Assert.Contains("WHERE next_due IS NOT NULL", Scalar(db, "SELECT sql FROM sqlite_master WHERE name = 'entity_state_due'"));
+        // The paging query walks the index rather than sorting the table.
+        var plan = Scalar(db, "EXPLAIN QUERY PLAN SELECT id, next_due FROM entity_state WHERE kind = 'c' AND next_due IS NOT NULL " +
+                              "AND next_due <= 5 AND (next_due, id) > (1, 'a') ORDER BY next_due, id LIMIT 10", column: 3);
+        Assert.Contains("entity_state_due", plan);
+        Assert.DoesNotContain("TEMP B-TREE", plan);
+    }
+
+    [Fact]
+    public async Task Given_synchronous_normal_When_chosen_Then_the_store_works_the_same()
+    {
+        await using var store = new SqliteStateStore(ConnectionString, SqliteSync.Normal);
+        await store.InitializeAsync();
+        await store.SaveAsync([State("c", "alice", "a")]);
+        Assert.Single(await store.LoadAsync("c", ["alice"]));
+    }
+
+    [Fact]
+    public void Given_an_in_memory_data_source_When_constructed_Then_it_is_refused()
+    {
+        Assert.Throws<ArgumentException>(() => new SqliteStateStore("Data Source=:memory:"));
+    }
+
+    private static string Scalar(SqliteConnection db, string sql, int column = 0)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        using var r = cmd.ExecuteReader();
+        var rows = new List<string>();
+        while (r.Read()) rows.Add(r.GetValue(column).ToString()!);
+        return string.Join("\n", rows);
+    }
+}
