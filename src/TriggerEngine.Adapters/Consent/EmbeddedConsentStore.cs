@@ -13,6 +13,7 @@ namespace TriggerEngine.Adapters.Consent;
 public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
 {
     private readonly SqliteConnection _db;
+    private readonly string _readConnection;
     private readonly ConcurrentDictionary<string, ConsentRecord?> _cache = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -21,6 +22,8 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _db.Open();
+        // Reads take pooled read-only connections of their own: in WAL mode they never wait for the writer.
+        _readConnection = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, Mode = SqliteOpenMode.ReadOnly }.ToString();
         Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" +
              "CREATE TABLE IF NOT EXISTS consent (customer_id TEXT PRIMARY KEY, record TEXT NOT NULL, updated_at INTEGER NOT NULL);");
     }
@@ -28,18 +31,15 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
     public async ValueTask<ConsentRecord?> GetAsync(string customerId, CancellationToken cancellationToken = default)
     {
         if (_cache.TryGetValue(customerId, out var cached)) return cached;
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT record FROM consent WHERE customer_id = $id";
-            cmd.Parameters.AddWithValue("$id", customerId);
-            var json = cmd.ExecuteScalar() as string;
-            var record = json is null ? null : Deserialize(json);
-            _cache[customerId] = record;
-            return record;
-        }
-        finally { _gate.Release(); }
+        await using var db = new SqliteConnection(_readConnection);
+        await db.OpenAsync(cancellationToken);
+        await using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT record FROM consent WHERE customer_id = $id";
+        cmd.Parameters.AddWithValue("$id", customerId);
+        var json = await cmd.ExecuteScalarAsync(cancellationToken) as string;
+        var record = json is null ? null : Deserialize(json);
+        // A write that raced this read already set the entry; it is newer, keep it.
+        return _cache.GetOrAdd(customerId, record);
     }
 
     public async ValueTask<ConsentRecord> PutAsync(string customerId, ConsentRecord record, CancellationToken cancellationToken = default)

@@ -59,8 +59,8 @@ public sealed class CustomerEntity : CheckpointedEntity
 
     protected override void Active()
     {
-        Receive<IngestEvents>(Ingest);
-        Receive<AdvanceCustomer>(Advance);
+        Receive<IngestEvents>(cmd => WithConsent(consent => Ingest(cmd, consent)));
+        Receive<AdvanceCustomer>(cmd => WithConsent(consent => Advance(cmd, consent)));
         ReceiveAsync<MergeAnonymousProfile>(Merge);
         Receive<HandOverProfile>(HandOver);
         ReceiveAsync<ExplainCustomer>(Explain);
@@ -70,14 +70,22 @@ public sealed class CustomerEntity : CheckpointedEntity
     private JourneyContext Journey(ConsentRecord? consent, DateTimeOffset? wallNow) =>
         new(_rules.Scenarios, _rules.Policy, consent, wallNow);
 
-    /// <summary>The consent record the policy sees; the store answers from its cache without awaiting.</summary>
-    private ConsentRecord? Consent()
+    /// <summary>Runs <paramref name="step"/> with the consent record the policy sees: at once when the store
+    /// has it cached (the usual case), else after the read, with the mailbox held (no thread blocked).</summary>
+    private void WithConsent(Action<ConsentRecord?> step)
     {
         var pending = _consents.GetAsync(CustomerId);
-        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+        if (pending.IsCompletedSuccessfully)
+        {
+            step(pending.Result);
+            return;
+        }
+        RunTask(async () => step(await pending));
     }
 
-    private void Ingest(IngestEvents cmd)
+
+
+    private void Ingest(IngestEvents cmd, ConsentRecord? consent)
     {
         var sender = Sender;
         if (_state.MergedInto is { } into)
@@ -93,14 +101,11 @@ public sealed class CustomerEntity : CheckpointedEntity
         }
         var decisions = new List<TriggerDecision>();
         var applied = 0;
-        ConsentRecord? consent = null;
-        var consentRead = false;
         foreach (var e in cmd.Events)
         {
             if (_state.Seen.Contains(e.MessageId)) continue;
             // A catalog notification for a customer who no longer exists (erased) brings nothing back.
             if (!_state.Exists && e is PriceDropped or BackInStock or ProductFacts) continue;
-            if (!consentRead) (consent, consentRead) = (Consent(), true);
             var step = CustomerJourney.Handle(_state, e, Journey(consent, cmd.ReceivedAt));
             if (step.Duplicate) continue;
             applied++;
@@ -115,7 +120,7 @@ public sealed class CustomerEntity : CheckpointedEntity
         Emit(decisions, sender, new EventsIngested(CustomerId, applied, cmd.Events.Count - applied, cmd.Seq));
     }
 
-    private void Advance(AdvanceCustomer cmd)
+    private void Advance(AdvanceCustomer cmd, ConsentRecord? consent)
     {
         var sender = Sender;
         var due = NextDue();
@@ -127,7 +132,7 @@ public sealed class CustomerEntity : CheckpointedEntity
         var wallNow = _clock.WallNow;
         // Live, a timer never fires ahead of the wall clock.
         var until = wallNow is { } now && now < cmd.Until ? now : cmd.Until;
-        var step = CustomerJourney.AdvanceTo(_state, until, Journey(Consent(), wallNow));
+        var step = CustomerJourney.AdvanceTo(_state, until, Journey(consent, wallNow));
         ChangedOutsideLog();
         Emit(step.Decisions, sender, new CustomerAdvanced(CustomerId, ReportNextDue(step.NextDue)));
     }
@@ -156,7 +161,8 @@ public sealed class CustomerEntity : CheckpointedEntity
             sender.Tell(new ApplyFailed(cmd.Seq, CustomerId, ex.Message));
             return;
         }
-        var step = CustomerJourney.Absorb(_state, handed.Events, Journey(Consent(), _clock.WallNow));
+        var consent = await _consents.GetAsync(CustomerId);
+        var step = CustomerJourney.Absorb(_state, handed.Events, Journey(consent, _clock.WallNow));
         ChangedByLog(cmd.Seq);
         ReportNextDue(step.NextDue);
         Emit(step.Decisions, sender, new EventsIngested(CustomerId, handed.Events.Count, 0, cmd.Seq,
