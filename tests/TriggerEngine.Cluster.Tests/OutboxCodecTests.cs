@@ -38,5 +38,7 @@ public sealed class OutboxCodecTests
 
         Assert.NotEqual(OutboxDecisionSink.Key(deferred), OutboxDecisionSink.Key(sent));
         Assert.Equal(OutboxDecisionSink.Key(sent), OutboxDecisionSink.Key(sent with { DecidedAt = T.AddDays(1) }));
+        // A replay that decides differently the second time does not make a second final record.
+        Assert.Equal(OutboxDecisionSink.Key(sent), OutboxDecisionSink.Key(sent with { Outcome = Outcome.Suppressed, SuppressedBy = "frequency_cap" }));
     }
 }

@@ -46,6 +46,11 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
     /// <summary>The entity's own handlers, once its state is loaded.</summary>
     protected abstract void Active();
     protected virtual void Loaded() { }
+    /// <summary>Checkpoint round <paramref name="round"/> is about to save this entity.</summary>
+    protected virtual void BeforeCheckpoint(long round) { }
+
+    /// <summary>Be asked again in the next checkpoint round even if nothing else changes.</summary>
+    protected void StayInNextRound() => _checkpointer.Tell(new MarkDirty(Kind, EntityId));
     protected virtual void Stopping() { }
 
     protected override void PreStart() =>
@@ -71,7 +76,11 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
 
     private void Running()
     {
-        Receive<Checkpoint>(c => Save(Sender, c.Round, stopAfter: false));
+        Receive<Checkpoint>(c =>
+        {
+            BeforeCheckpoint(c.Round);
+            Save(Sender, c.Round, stopAfter: false);
+        });
         Receive<StopEntity>(_ => Save(ActorRefs.Nobody, 0, stopAfter: true));
         Receive<StateSaved>(OnSaved);
         Active();

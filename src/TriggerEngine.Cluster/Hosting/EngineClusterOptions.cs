@@ -24,7 +24,7 @@ public sealed record EngineClusterOptions
     public string LogId { get; init; } = "node-1";
 
     /// <summary>How often changed entities save their state, after which the ingest log is truncated.</summary>
-    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Events accepted and not yet applied on this node above which ingestion answers 503.</summary>
     public long MaxPendingEvents { get; init; } = 200_000;

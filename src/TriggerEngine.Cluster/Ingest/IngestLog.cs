@@ -238,7 +238,8 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         }
         _lastDispatched = seq;
         // Replayed records and catalog feeds were never admitted through the pressure gauge.
-        var pending = new PendingRecord(Stopwatch.GetTimestamp(), replyTo, messages, replyTo.IsNobody() || record is CatalogRecord ? 0 : events);
+        var pending = new PendingRecord(Stopwatch.GetTimestamp(), replyTo, messages,
+            replyTo.IsNobody() || record is CatalogRecord ? 0 : events);
         if (messages == 0) Complete(seq, pending);
         else _pending[seq] = pending;
     }

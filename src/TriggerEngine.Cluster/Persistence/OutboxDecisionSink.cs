@@ -6,7 +6,7 @@ namespace TriggerEngine.Cluster.Persistence;
 
 /// <summary>
 /// Decisions are recorded in the outbox table before any sink sees them: group-committed (one transaction
-/// for whatever is waiting), deduplicated by decisionId and outcome (a replay after a crash re-derives the
+/// for whatever is waiting), deduplicated by decisionId (one deferred and one final record at most) (a replay after a crash re-derives the
 /// same records; they are recorded once), then handed to the sinks in order, then marked delivered.
 /// After a crash, <see cref="RedeliverAsync"/> hands the sinks what was recorded but not marked delivered,
 /// so a decision is never lost and never gets a new id.
@@ -29,8 +29,9 @@ public sealed class OutboxDecisionSink : IDecisionSink, IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>The key the outbox deduplicates by: a deferred record and its final record share a decisionId.</summary>
-    public static string Key(TriggerDecision d) => d.DecisionId + "/" + d.Outcome;
+    /// <summary>The key the outbox deduplicates by: a deferred record and its final record share a decisionId,
+    /// and a decisionId has one final record, whatever a replay after a crash would decide the second time.</summary>
+    public static string Key(TriggerDecision d) => d.DecisionId + (d.IsFinal ? "/final" : "/deferred");
 
     public ValueTask WriteAsync(IReadOnlyList<TriggerDecision> decisions, CancellationToken cancellationToken = default)
     {

@@ -17,9 +17,17 @@ namespace TriggerEngine.Cluster.Products;
 public sealed class ProductEntity : CheckpointedEntity
 {
     private ProductState _state;
+    // Notifications owed to customers, saved with the state until the customers' own states that contain
+    // them are certainly saved: a product whose saved state already contains a record (so it skips it on a
+    // replay) still delivers what that record owed. Customers drop a second copy by messageId.
+    // Value: 0 sent, not confirmed; -1 confirmed; r > 0 confirmed and first seen by checkpoint round r. The
+    // confirmation reached the log before round r ended, so round r + 1 saves the customers, and once round
+    // r + 2 asks, r + 1 has completed: the note can go.
+    private readonly Dictionary<LoggedCall, long> _unconfirmed = new();
     private readonly IJourneyRules _rules;
     private readonly IActorRef _customers;
     private readonly TimeSpan _askTimeout;
+    private readonly IActorRef _checkpointer;
 
     public ProductEntity(string productId, IJourneyRules rules, StateBatcher store, IActorRef checkpointer,
         IActorRef customers, TimeSpan askTimeout)
@@ -29,10 +37,37 @@ public sealed class ProductEntity : CheckpointedEntity
         _rules = rules;
         _customers = customers;
         _askTimeout = askTimeout;
+        _checkpointer = checkpointer;
     }
 
-    protected override void Restore(ReadOnlyMemory<byte> state) => _state = StateCodec.DecodeProduct(EntityId, state);
-    protected override byte[] Encode() => StateCodec.EncodeProduct(_state);
+    protected override void Restore(ReadOnlyMemory<byte> state)
+    {
+        var (product, unconfirmed) = MessagePack.MessagePackSerializer.Deserialize<(byte[], LoggedCall[])>(state,
+            Serialization.MessagePackAkkaSerializer.Options);
+        _state = StateCodec.DecodeProduct(EntityId, product);
+        foreach (var n in unconfirmed) _unconfirmed[n] = 0;
+    }
+
+    protected override byte[] Encode() => MessagePack.MessagePackSerializer.Serialize(
+        (StateCodec.EncodeProduct(_state), _unconfirmed.Keys.ToArray()), Serialization.MessagePackAkkaSerializer.Options);
+
+    protected override void BeforeCheckpoint(long round)
+    {
+        if (_unconfirmed.Count == 0) return;
+        foreach (var (note, mark) in _unconfirmed.ToArray())
+        {
+            if (mark == -1) _unconfirmed[note] = round;
+            else if (mark > 0 && round >= mark + 2) _unconfirmed.Remove(note);
+        }
+        if (_unconfirmed.Values.Any(m => m != 0)) StayInNextRound();
+    }
+
+    /// <summary>After a crash: what was owed before it goes out again.</summary>
+    protected override void Loaded()
+    {
+        if (_unconfirmed.Count == 0) return;
+        Notify(_unconfirmed.Keys.Select(c => (c.CustomerId, c.Event)).ToList(), ActorRefs.Nobody, 0);
+    }
     protected override DateTimeOffset? IndexedDue() => null;
 
     protected override void Active()
@@ -65,6 +100,12 @@ public sealed class ProductEntity : CheckpointedEntity
             Changed(cmd.Seq);
             Notify(notes, Sender, cmd.Seq);
         });
+        Receive<NotificationsConfirmed>(c =>
+        {
+            foreach (var n in c.Notes)
+                if (_unconfirmed.TryGetValue(n, out var mark) && mark == 0) _unconfirmed[n] = -1;
+            StayInNextRound();
+        });
         Receive<ForgetCustomer>(cmd =>
         {
             if (ProductCatalog.Forget(_state, cmd.CustomerId)) ChangedOutsideLog();
@@ -92,19 +133,35 @@ public sealed class ProductEntity : CheckpointedEntity
             replyTo.Tell(new ProductAck(productId, seq));
             return;
         }
+        var owed = notes.Select(n => new LoggedCall(n.CustomerId, n.Note, null)).ToArray();
+        foreach (var o in owed) _unconfirmed.TryAdd(o, 0);
         var byCustomer = notes.GroupBy(n => n.CustomerId).ToArray();
         var asks = byCustomer.Select(g =>
             _customers.Ask<EventsIngested>(new IngestEvents(g.Key, g.Select(n => n.Note).ToArray()), _askTimeout));
         var notified = byCustomer.Select(g => g.Key).ToArray();
         var log = Log;
-        Task.WhenAll(asks).PipeTo(replyTo,
-            success: _ => new ProductAck(productId, seq, notified),
-            failure: ex =>
+        var self = Self;
+        var checkpointer = _checkpointer;
+        Task.WhenAll(asks).ContinueWith(t =>
+        {
+            // Re-sent after a restart: the log still learns which customers changed; a failure waits for the next load.
+            var resend = replyTo.IsNobody();
+            if (!t.IsFaulted)
             {
-                log.Warning(ex, "Product {0}: not every customer confirmed its notification", productId);
-                return seq > 0 ? new ApplyFailed(seq, productId, ex.Message) : new Status.Failure(ex);
-            });
+                // The log hears of the customers before this entity marks the notes confirmed: the pruning rule needs it.
+                (resend ? checkpointer : replyTo).Tell(new ProductAck(productId, seq, notified));
+                self.Tell(new NotificationsConfirmed(owed));
+            }
+            else if (!resend)
+            {
+                log.Warning(t.Exception, "Product {0}: not every customer confirmed its notification", productId);
+                replyTo.Tell(seq > 0 ? new ApplyFailed(seq, productId, t.Exception!.GetBaseException().Message)
+                    : new Status.Failure(t.Exception!));
+            }
+        }, TaskContinuationOptions.ExecuteSynchronously);
     }
+
+    private sealed record NotificationsConfirmed(IReadOnlyList<LoggedCall> Notes);
 
     public static Props Props(string productId, IJourneyRules rules, StateBatcher store, IActorRef checkpointer,
         IActorRef customers, TimeSpan askTimeout) =>

@@ -40,3 +40,4 @@ public sealed record RearmAllTimers
 {
     public static readonly RearmAllTimers Instance = new();
 }
+
