@@ -9,6 +9,10 @@ internal sealed record ActualDecision(string DecisionId, string CustomerId, stri
 internal sealed class CompareResult
 {
     public long Expected, Actual, Matched, Missed, Extra, DuplicatedDecisionId, WrongOutcome, DeferredWithoutFinal, ConsentViolations, CapViolations;
+
+    /// <summary>Lines that are not a JSON record: a line cut by a crash of the engine (its record is delivered
+    /// again after the restart). Reported, not a discrepancy by itself.</summary>
+    public long TornLines;
     public List<string> Examples { get; } = new();
 
     public bool Clean => Missed + Extra + DuplicatedDecisionId + WrongOutcome + DeferredWithoutFinal + ConsentViolations + CapViolations == 0;
@@ -18,6 +22,7 @@ internal sealed class CompareResult
         ["expected"] = Expected, ["actual"] = Actual, ["matched"] = Matched, ["missed"] = Missed, ["extra"] = Extra,
         ["duplicatedDecisionId"] = DuplicatedDecisionId, ["wrongOutcome"] = WrongOutcome,
         ["deferredWithoutFinal"] = DeferredWithoutFinal, ["consentViolations"] = ConsentViolations, ["capViolations"] = CapViolations,
+        ["tornLines"] = TornLines,
     };
 }
 
@@ -27,8 +32,17 @@ internal static class Comparer
     public static CompareResult Run(string expectedPath, string actualPath, string? trafficDir, int maxExamples = 20)
     {
         var expected = File.ReadLines(expectedPath).Where(l => !string.IsNullOrWhiteSpace(l)).Select(ParseExpected).ToList();
-        var actual = File.ReadLines(actualPath).Where(l => !string.IsNullOrWhiteSpace(l)).Select(ParseActual).ToList();
-        return Run(expected, actual, trafficDir, maxExamples);
+        var lines = File.ReadLines(actualPath).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
+        var actual = new List<ActualDecision>(lines.Count);
+        var torn = 0;
+        foreach (var line in lines)
+        {
+            try { actual.Add(ParseActual(line)); }
+            catch (JsonException) { torn++; }
+        }
+        var result = Run(expected, actual, trafficDir, maxExamples);
+        result.TornLines = torn;
+        return result;
     }
 
     public static CompareResult Run(List<DecisionRecord> expected, List<ActualDecision> actualRecords, string? trafficDir, int maxExamples = 20)
