@@ -38,6 +38,27 @@ public sealed class ArbitrationTests
     }
 
     [Fact]
+    public void Given_an_open_window_When_an_hours_old_event_fires_a_trigger_Then_it_is_decided_alone_at_the_end_of_its_own_window()
+    {
+        var s = Customer();
+        var ctx = DefaultWindowContext();
+        Play(s, ctx, Added("add-1", T0));
+        Assert.Empty(CustomerJourney.AdvanceTo(s, CartFires, ctx).Decisions); // the cart reminder waits in its window
+        var signedUpLongAgo = T0.AddHours(-3);
+
+        var late = Play(s, ctx, SignedUp("su-old", signedUpLongAgo));
+        var closing = CustomerJourney.AdvanceTo(s, CartFires + Window, ctx).Decisions;
+
+        var welcome = Assert.Single(late);
+        Assert.Equal(ScenarioName.Welcome, welcome.Scenario);
+        Assert.Equal(Outcome.Sent, welcome.Outcome);
+        Assert.Equal(signedUpLongAgo + Window, welcome.DecidedAt);
+        var cart = Assert.Single(closing);
+        Assert.Equal(ScenarioName.AbandonedCart, cart.Scenario);
+        Assert.NotEqual(SuppressedBy.LowerPriority, cart.SuppressedBy);
+    }
+
+    [Fact]
     public void Given_two_triggers_in_the_window_When_it_has_not_closed_yet_Then_nothing_is_decided()
     {
         var s = Customer();

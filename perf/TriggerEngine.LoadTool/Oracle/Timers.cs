@@ -125,6 +125,8 @@ internal sealed partial class ReferenceOracle
     {
         var t = new Trigger(scenario, firedAt);
         if (S.ArbitrationWindow <= TimeSpan.Zero) { Decide(c, t, firedAt); return; }
+        // An old event's trigger whose own window ended before the open one began: decided alone (SPEC 6).
+        if (c.Window is { } open && firedAt + S.ArbitrationWindow <= open.OpenAt) { Decide(c, t, firedAt + S.ArbitrationWindow); return; }
         if (c.Window is { } w && firedAt >= w.OpenAt + S.ArbitrationWindow) CloseWindow(c);
         c.Window ??= new Window(firedAt);
         c.Window.Candidates.Add(t);

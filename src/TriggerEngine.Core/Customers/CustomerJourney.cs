@@ -158,6 +158,13 @@ public static class CustomerJourney
             Decide(s, c, IdOf(s, c), c.FiredAt, ctx, decisions);
             return;
         }
+        // A trigger of an old event whose own window closed before the open one began was due long ago: it
+        // is decided alone at the end of its own window (SPEC 6: it fires at once), not in a later window.
+        if (s.Arbitration.WindowEndsAt is { } ends && c.FiredAt + window <= ends - window)
+        {
+            Decide(s, c, IdOf(s, c), c.FiredAt + window, ctx, decisions);
+            return;
+        }
         s.Arbitration.Waiting.Add(c);
         s.Arbitration.WindowEndsAt ??= c.FiredAt + window;
     }
