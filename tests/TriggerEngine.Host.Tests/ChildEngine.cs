@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 
 namespace TriggerEngine.Host.Tests;
@@ -23,7 +21,7 @@ public sealed class ChildEngine : IAsyncDisposable
     {
         DataDirectory = dataDirectory;
         _extraArgs = extraArgs;
-        Port = FreePort();
+        Port = LoopbackPort.Free();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -95,15 +93,6 @@ public sealed class ChildEngine : IAsyncDisposable
     {
         var response = await Send(method, path, body, admin);
         Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 
     public async ValueTask DisposeAsync()

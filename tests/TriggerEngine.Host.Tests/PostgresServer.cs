@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace TriggerEngine.Host.Tests;
 
@@ -27,7 +25,7 @@ public sealed class PostgresServer : IAsyncLifetime
             throw new InvalidOperationException("PostgreSQL is not installed (apt-get install postgresql); scripts/test.sh installs it");
         _dir = Path.Combine(Path.GetTempPath(), "trigger-engine-pg-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_dir);
-        Port = FreePort();
+        Port = LoopbackPort.Free();
         await Run("chown", "postgres", _dir);
         await AsPostgres($"{_bin}/initdb -D {_dir}/data -A trust -U postgres --no-sync");
         await AsPostgres($"{_bin}/pg_ctl -D {_dir}/data -l {_dir}/log -w -o \"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off\" start");
@@ -52,14 +50,5 @@ public sealed class PostgresServer : IAsyncLifetime
         await p.WaitForExitAsync();
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {await stdout} {await stderr}");
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 }
