@@ -60,6 +60,17 @@ public sealed class BackInStockTests
     }
 
     [Fact]
+    public void Given_view_while_in_stock_When_the_same_messageId_arrives_again_after_it_went_out_of_stock_Then_the_viewer_is_not_notified()
+    {
+        var p = Product(inStock: true, T0.AddDays(-1));
+        ProductCatalog.OnInterest(p, new InterestShown(CustomerId, InterestKind.Viewed, "view-1", T0, null));
+        ProductCatalog.OnUpdate(p, Stock(false, T0.AddMinutes(1)), Lookback);
+        ProductCatalog.OnInterest(p, new InterestShown(CustomerId, InterestKind.Viewed, "view-1", T0, null)); // a replayed call
+
+        Assert.Empty(ProductCatalog.OnUpdate(p, Stock(true, T0.AddDays(2)), Lookback));
+    }
+
+    [Fact]
     public void Given_view_while_in_stock_When_product_goes_out_and_back_in_Then_the_viewer_is_not_notified()
     {
         var p = Product(inStock: true, T0.AddDays(-1));

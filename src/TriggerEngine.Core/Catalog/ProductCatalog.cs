@@ -14,6 +14,9 @@ public static class ProductCatalog
     public static ProductFacts? OnInterest(ProductState p, InterestShown i)
     {
         if (!p.Interests.TryGetValue(i.CustomerId, out var interest)) p.Interests[i.CustomerId] = interest = new Interest();
+        // A replayed messageId (the customer ignores it) shows nothing new here either.
+        if (i.Kind != InterestKind.Ordered && (interest.Evidence.Contains(i.MessageId) || interest.WaitingEvidence.Contains(i.MessageId)))
+            return null;
         if (i.Kind != InterestKind.Ordered)
         {
             if (i.Timestamp > interest.LastAt) interest.LastAt = i.Timestamp;
@@ -34,14 +37,14 @@ public static class ProductCatalog
                 p.PackSize, p.Category);
     }
 
+    /// <summary>Erasure: the product no longer knows the customer.</summary>
+    public static bool Forget(ProductState p, string customerId) => p.Interests.Remove(customerId);
+
     /// <summary>
     /// identify merged the anonymous profile <paramref name="from"/> into <paramref name="to"/>: its interest
     /// becomes the customer's (the lowest price either saw, the evidence of both), so one customer gets one
     /// notification.
     /// </summary>
-    /// <summary>Erasure: the product no longer knows the customer.</summary>
-    public static bool Forget(ProductState p, string customerId) => p.Interests.Remove(customerId);
-
     public static void MergeInterest(ProductState p, string from, string to)
     {
         if (from == to || !p.Interests.Remove(from, out var anonymous)) return;
