@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Prometheus;
 using TriggerEngine.Adapters.Consent;
 using TriggerEngine.Adapters.Sinks;
+using TriggerEngine.Cluster.Entities;
 using TriggerEngine.Cluster.Hosting;
 using TriggerEngine.Cluster.Ingest;
 using TriggerEngine.Cluster.Persistence;
@@ -87,6 +88,7 @@ public static class TriggerEngineApp
         });
         builder.Services.AddSingleton(sp => new StateBatcher(sp.GetRequiredService<IStateStore>()));
         builder.Services.AddSingleton(new IngestPressure(cluster.MaxPendingEvents));
+        builder.Services.AddSingleton(new ResidencyLimit(cluster.MaxResidentEntities));
         builder.Services.AddSingleton<IDecisionSink>(sp =>
         {
             var list = new List<IDecisionSink> { ActivatorUtilities.CreateInstance<LoggingDecisionSink>(sp), new MetricsDecisionSink() };

@@ -81,6 +81,7 @@ public sealed class MessagePackSerializerTests : IDisposable
             new Checkpoint("alice", 4),
             new Checkpointed(4, true),
             StopEntity.Instance,
+            PassivateForRoom.Instance,
             new MarkDirty(EntityKind.Product, "p1"),
             new WakeAt("alice", T),
             new CustomerAsleep("alice"),

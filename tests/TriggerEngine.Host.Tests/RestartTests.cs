@@ -26,6 +26,28 @@ public sealed class RestartTests
     }
 
     [Fact]
+    public async Task Given_a_residency_limit_of_five_When_thirty_customers_open_carts_Then_each_reminder_fires_once_from_saved_state()
+    {
+        await using var engine = await EngineProcess.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Cluster:MaxResidentEntities"] = "5",
+        });
+        var customers = Enumerable.Range(0, 30).Select(i => $"lru-{i}").ToArray();
+        foreach (var c in customers) await engine.Consent(c);
+        foreach (var c in customers) await engine.Batch(Calls.Added(c, T0)); // one at a time: the oldest leave memory
+        await engine.Batch(customers.Select(c => Calls.Viewed(c, T0.AddMinutes(1))).ToArray()); // and come back
+
+        await engine.Watermark(T0.AddHours(1));
+        await engine.Watermark(T0.AddDays(2));
+
+        foreach (var c in customers)
+        {
+            Assert.Equal([("sent", (string?)null)], await engine.Finals(c, "abandoned_cart"));
+            Assert.Equal(2, (await engine.Explain(c))!["history"]!.AsArray().Count);
+        }
+    }
+
+    [Fact]
     public async Task Given_an_open_cart_When_the_engine_restarts_before_it_is_due_Then_the_timer_still_fires_once()
     {
         await using var first = await EngineProcess.StartAsync();

@@ -35,8 +35,8 @@ public sealed class CustomerEntity : CheckpointedEntity
 
     public CustomerEntity(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
         EngineClock clock, StateBatcher store, IActorRef checkpointer, IActorRef timers, IActorRef customers,
-        IActorRef products, TimeSpan askTimeout)
-        : base(EntityKind.Customer, customerId, store, checkpointer)
+        IActorRef products, TimeSpan askTimeout, ResidencyLimit? residency = null)
+        : base(EntityKind.Customer, customerId, store, checkpointer, residency)
     {
         _state = new CustomerState(customerId);
         _rules = rules;
@@ -255,7 +255,7 @@ public sealed class CustomerEntity : CheckpointedEntity
 
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
         EngineClock clock, StateBatcher store, IActorRef checkpointer, IActorRef timers, IActorRef customers,
-        IActorRef products, TimeSpan askTimeout) =>
+        IActorRef products, TimeSpan askTimeout, ResidencyLimit? residency = null) =>
         Akka.Actor.Props.Create(() => new CustomerEntity(customerId, rules, consents, sink, clock, store, checkpointer,
-            timers, customers, products, askTimeout));
+            timers, customers, products, askTimeout, residency));
 }

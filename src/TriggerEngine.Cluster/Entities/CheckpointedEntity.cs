@@ -20,8 +20,13 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
     private long _version;
     private long _savedVersion;
 
-    protected CheckpointedEntity(EntityKind kind, string id, StateBatcher store, IActorRef checkpointer)
+    private readonly ResidencyLimit? _residency;
+    private LinkedListNode<IActorRef>? _residencyNode;
+
+    protected CheckpointedEntity(EntityKind kind, string id, StateBatcher store, IActorRef checkpointer,
+        ResidencyLimit? residency = null)
     {
+        _residency = residency;
         Kind = kind;
         _kind = kind == EntityKind.Customer ? "c" : "p";
         EntityId = id;
@@ -66,6 +71,12 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
                 AppliedSeq = _replayFloor = s.AppliedSeq;
             }
             Become(Running);
+            if (_residency is not null)
+            {
+                var (node, evict) = _residency.Enter(Self);
+                _residencyNode = node;
+                evict?.Tell(PassivateForRoom.Instance);
+            }
             Loaded();
             Stash.UnstashAll();
         });
@@ -82,6 +93,8 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
             Save(Sender, c.Round, stopAfter: false);
         });
         Receive<StopEntity>(_ => Save(ActorRefs.Nobody, 0, stopAfter: true));
+        // The shard buffers what arrives meanwhile and starts a fresh instance for it after the stop.
+        Receive<PassivateForRoom>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopEntity.Instance)));
         Receive<StateSaved>(OnSaved);
         Active();
     }
@@ -136,6 +149,18 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
             return;
         }
         s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null));
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (_residencyNode is { } node) _residency!.Touch(node);
+        return base.AroundReceive(receive, message);
+    }
+
+    protected override void PostStop()
+    {
+        if (_residencyNode is { } node) _residency!.Leave(node);
+        base.PostStop();
     }
 
     private void StopNow()

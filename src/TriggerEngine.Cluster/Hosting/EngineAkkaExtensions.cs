@@ -82,15 +82,17 @@ public static class EngineAkkaExtensions
         {
             var (rules, consents) = (resolver.GetService<IJourneyRules>(), resolver.GetService<IConsentStore>());
             var (sink, clock) = (resolver.GetService<IDecisionSink>(), resolver.GetService<EngineClock>());
-            var store = resolver.GetService<StateBatcher>();
+            var (store, residency) = (resolver.GetService<StateBatcher>(), resolver.GetService<ResidencyLimit>());
             return id => CustomerEntity.Props(id, rules, consents, sink, clock, store, registry.Get<IngestLogActor>(),
-                registry.Get<TimerSchedulerActor>(), registry.Get<CustomerRegion>(), registry.Get<ProductRegion>(), o.AskTimeout);
+                registry.Get<TimerSchedulerActor>(), registry.Get<CustomerRegion>(), registry.Get<ProductRegion>(), o.AskTimeout,
+                residency);
         }, new CustomerMessageExtractor(o.ShardCount), shardOptions);
         b.WithShardRegion<ProductRegion>("product", (system, registry, resolver) =>
         {
             var (rules, store) = (resolver.GetService<IJourneyRules>(), resolver.GetService<StateBatcher>());
+            var residency = resolver.GetService<ResidencyLimit>();
             return id => ProductEntity.Props(id, rules, store, registry.Get<IngestLogActor>(), registry.Get<CustomerRegion>(),
-                o.AskTimeout);
+                o.AskTimeout, residency);
         }, new ProductMessageExtractor(o.ShardCount), shardOptions);
         b.WithActors((system, registry, resolver) =>
         {

@@ -26,6 +26,10 @@ public sealed record EngineClusterOptions
     /// <summary>How often changed entities save their state, after which the ingest log is truncated.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Entities (customers and products) resident on this node at most; the least recently used one
+    /// saves its state and leaves memory when a new one would pass it. 0: no limit (idle passivation only).</summary>
+    public int MaxResidentEntities { get; init; } = 100_000;
+
     /// <summary>Events accepted and not yet applied on this node above which ingestion answers 503.</summary>
     public long MaxPendingEvents { get; init; } = 200_000;
 

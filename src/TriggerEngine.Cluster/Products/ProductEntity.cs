@@ -30,8 +30,8 @@ public sealed class ProductEntity : CheckpointedEntity
     private readonly IActorRef _checkpointer;
 
     public ProductEntity(string productId, IJourneyRules rules, StateBatcher store, IActorRef checkpointer,
-        IActorRef customers, TimeSpan askTimeout)
-        : base(EntityKind.Product, productId, store, checkpointer)
+        IActorRef customers, TimeSpan askTimeout, ResidencyLimit? residency = null)
+        : base(EntityKind.Product, productId, store, checkpointer, residency)
     {
         _state = new ProductState(productId);
         _rules = rules;
@@ -164,6 +164,6 @@ public sealed class ProductEntity : CheckpointedEntity
     private sealed record NotificationsConfirmed(IReadOnlyList<LoggedCall> Notes);
 
     public static Props Props(string productId, IJourneyRules rules, StateBatcher store, IActorRef checkpointer,
-        IActorRef customers, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create(() => new ProductEntity(productId, rules, store, checkpointer, customers, askTimeout));
+        IActorRef customers, TimeSpan askTimeout, ResidencyLimit? residency = null) =>
+        Akka.Actor.Props.Create(() => new ProductEntity(productId, rules, store, checkpointer, customers, askTimeout, residency));
 }

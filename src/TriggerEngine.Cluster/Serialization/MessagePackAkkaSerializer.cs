@@ -45,6 +45,7 @@ public sealed class MessagePackAkkaSerializer(ExtendedActorSystem system) : Seri
         ["m.checkpoint"] = typeof(Checkpoint),
         ["m.checkpointed"] = typeof(Checkpointed),
         ["m.stop"] = typeof(StopEntity),
+        ["m.makeroom"] = typeof(PassivateForRoom),
         ["m.dirty"] = typeof(MarkDirty),
         ["m.wakeat"] = typeof(WakeAt),
         ["m.asleep"] = typeof(CustomerAsleep),
