@@ -40,7 +40,7 @@ public sealed class NdjsonDecisionSink : IDecisionSink, IAsyncDisposable
     public ValueTask WriteAsync(IReadOnlyList<TriggerDecision> decisions, CancellationToken cancellationToken = default)
     {
         var wanted = decisions.Where(d => _outcomes.Contains(d.Outcome)
-            && (_alreadyInFile.Count == 0 || !_alreadyInFile.Contains(Key(d.DecisionId, d.Outcome)))).ToArray();
+            && (_alreadyInFile.Count == 0 || !_alreadyInFile.Contains(DecisionIds.DeliveryKey(d.DecisionId, d.Outcome)))).ToArray();
         if (wanted.Length == 0) return ValueTask.CompletedTask;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return _queue.Writer.TryWrite((wanted, done)) ? new ValueTask(done.Task) : ValueTask.FromException(
@@ -77,10 +77,6 @@ public sealed class NdjsonDecisionSink : IDecisionSink, IAsyncDisposable
         }
     }
 
-    /// <summary>One deferred and one final record per decisionId.</summary>
-    private static string Key(string decisionId, string outcome) =>
-        decisionId + (outcome == Outcome.Deferred ? "/deferred" : "/final");
-
     private static bool EndsWithoutNewline(string path)
     {
         using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
@@ -104,7 +100,7 @@ public sealed class NdjsonDecisionSink : IDecisionSink, IAsyncDisposable
             {
                 using var doc = System.Text.Json.JsonDocument.Parse(line);
                 if (doc.RootElement.TryGetProperty("decisionId", out var id) && doc.RootElement.TryGetProperty("outcome", out var outcome))
-                    keys.Add(Key(id.GetString()!, outcome.GetString()!));
+                    keys.Add(DecisionIds.DeliveryKey(id.GetString()!, outcome.GetString()!));
             }
             catch (System.Text.Json.JsonException) { /* a line cut by a crash */ }
         }

@@ -60,7 +60,7 @@ public sealed class CustomerEntity : CheckpointedEntity
     protected override void Active()
     {
         Receive<IngestEvents>(cmd => WithConsent(consent => Ingest(cmd, consent)));
-        Receive<AdvanceCustomer>(cmd => WithConsent(consent => Advance(cmd, consent)));
+        Receive<AdvanceCustomer>(Advance);
         ReceiveAsync<MergeAnonymousProfile>(Merge);
         Receive<HandOverProfile>(HandOver);
         ReceiveAsync<ExplainCustomer>(Explain);
@@ -83,8 +83,6 @@ public sealed class CustomerEntity : CheckpointedEntity
         RunTask(async () => step(await pending));
     }
 
-
-
     private void Ingest(IngestEvents cmd, ConsentRecord? consent)
     {
         var sender = Sender;
@@ -101,34 +99,40 @@ public sealed class CustomerEntity : CheckpointedEntity
         }
         var decisions = new List<TriggerDecision>();
         var applied = 0;
+        var journey = Journey(consent, cmd.ReceivedAt);
         foreach (var e in cmd.Events)
         {
             if (_state.Seen.Contains(e.MessageId)) continue;
             // A catalog notification for a customer who no longer exists (erased) brings nothing back.
             if (!_state.Exists && e is PriceDropped or BackInStock or ProductFacts) continue;
-            var step = CustomerJourney.Handle(_state, e, Journey(consent, cmd.ReceivedAt));
+            var step = CustomerJourney.Handle(_state, e, journey);
             if (step.Duplicate) continue;
             applied++;
             decisions.AddRange(step.Decisions);
         }
         if (applied > 0)
         {
-            if (cmd.Seq > 0) ChangedByLog(cmd.Seq);
-            else ChangedOutsideLog();
+            Changed(cmd.Seq);
             ReportNextDue();
         }
         Emit(decisions, sender, new EventsIngested(CustomerId, applied, cmd.Events.Count - applied, cmd.Seq));
     }
 
-    private void Advance(AdvanceCustomer cmd, ConsentRecord? consent)
+    private void Advance(AdvanceCustomer cmd)
     {
-        var sender = Sender;
         var due = NextDue();
         if (_state.MergedInto is not null || due is null || due > cmd.Until)
         {
-            sender.Tell(new CustomerAdvanced(CustomerId, ReportNextDue(due)));
+            Sender.Tell(new CustomerAdvanced(CustomerId, ReportNextDue(due)));
             return;
         }
+        // Only a customer with something due needs the consent record.
+        WithConsent(consent => AdvanceDue(cmd, consent));
+    }
+
+    private void AdvanceDue(AdvanceCustomer cmd, ConsentRecord? consent)
+    {
+        var sender = Sender;
         var wallNow = _clock.WallNow;
         // Live, a timer never fires ahead of the wall clock.
         var until = wallNow is { } now && now < cmd.Until ? now : cmd.Until;

@@ -15,7 +15,6 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
 {
     private readonly string _kind;
     private readonly StateBatcher _store;
-    private readonly IActorRef _checkpointer;
     private long _replayFloor;
     private long _version;
     private long _savedVersion;
@@ -31,13 +30,16 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         _kind = kind == EntityKind.Customer ? "c" : "p";
         EntityId = id;
         _store = store;
-        _checkpointer = checkpointer;
+        Checkpointer = checkpointer;
         Loading();
     }
 
     public IStash Stash { get; set; } = null!;
     protected ILoggingAdapter Log { get; } = Context.GetLogger();
     protected EntityKind Kind { get; }
+
+    /// <summary>This node's ingest log, which runs the checkpoint rounds.</summary>
+    protected IActorRef Checkpointer { get; }
     protected string EntityId { get; }
 
     /// <summary>Highest ingest-log position applied; saved with the state.</summary>
@@ -55,7 +57,7 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
     protected virtual void BeforeCheckpoint(long round) { }
 
     /// <summary>Be asked again in the next checkpoint round even if nothing else changes.</summary>
-    protected void StayInNextRound() => _checkpointer.Tell(new MarkDirty(Kind, EntityId));
+    protected void StayInNextRound() => Checkpointer.Tell(new MarkDirty(Kind, EntityId));
     protected virtual void Stopping() { }
 
     protected override void PreStart() =>
@@ -110,12 +112,19 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         _version++;
     }
 
+    /// <summary>A change from ingest-log record <paramref name="seq"/>, or from outside the log when it is 0.</summary>
+    protected void Changed(long seq)
+    {
+        if (seq > 0) ChangedByLog(seq);
+        else ChangedOutsideLog();
+    }
+
     /// <summary>A change from outside the log (a timer, a merge, a notification): tell the checkpointer.</summary>
     protected void ChangedOutsideLog()
     {
         var wasDirty = Dirty;
         _version++;
-        if (!wasDirty) _checkpointer.Tell(new MarkDirty(Kind, EntityId));
+        if (!wasDirty) Checkpointer.Tell(new MarkDirty(Kind, EntityId));
     }
 
     private void Save(IActorRef replyTo, long round, bool stopAfter)

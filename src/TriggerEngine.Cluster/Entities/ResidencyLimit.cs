@@ -13,13 +13,6 @@ public sealed class ResidencyLimit(int limit)
     private readonly LinkedList<IActorRef> _lru = new();
     private readonly object _gate = new();
 
-    public int Limit => limit;
-
-    public int Count
-    {
-        get { lock (_gate) return _lru.Count; }
-    }
-
     /// <summary>A new resident entity; returns the entity to passivate, if the limit is passed.</summary>
     public (LinkedListNode<IActorRef> Node, IActorRef? Evict) Enter(IActorRef entity)
     {

@@ -135,8 +135,9 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         Command<CheckpointTick>(_ => StartRound());
         Command<Checkpointed>(OnCheckpointed);
         Command<CheckpointStored>(OnCheckpointStored);
-        Command<Status.Failure>(f =>
+        Command<CheckpointStoreFailed>(f =>
         {
+            if (_round?.Number != f.Round) return;
             _log.Error(f.Cause, "Recording the checkpoint failed; the next round retries");
             EndRound(ok: false);
         });
@@ -260,7 +261,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         if (!p.ReplyTo.IsNobody())
             p.ReplyTo.Tell(p.Failure is null ? new RecordApplied(seq)
                 : new Status.Failure(new InvalidOperationException($"Applying the request failed: {p.Failure}")));
-        if (!_recovered) CheckRecovered();
+        CheckRecovered();
     }
 
     private void StartRound()
@@ -289,7 +290,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
 
     private void SaveCheckpoint(Round round) =>
         _store.SetMetaAsync(_checkpointKey, round.Through.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .PipeTo(Self, success: () => new CheckpointStored(round.Number));
+            .PipeTo(Self, success: () => new CheckpointStored(round.Number), failure: ex => new CheckpointStoreFailed(round.Number, ex));
 
     private void OnCheckpointStored(CheckpointStored s)
     {
@@ -357,6 +358,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     }
 
     private sealed record CheckpointStored(long Round);
+    private sealed record CheckpointStoreFailed(long Round, Exception Cause);
     private sealed record LogTruncated(Exception? Error);
     private sealed record EntityErased(CustomerErased Erased, IActorRef ReplyTo);
     private sealed record EraseFailed(Exception Cause, IActorRef ReplyTo);
@@ -397,7 +399,6 @@ public sealed class IngestPressure(long limit)
 {
     private long _pending;
     public long Pending => Interlocked.Read(ref _pending);
-    public long Limit => limit;
 
     /// <summary>Reserves room for <paramref name="events"/>; false when the node is behind.</summary>
     public bool TryAdmit(int events)

@@ -31,7 +31,7 @@ public sealed class OutboxDecisionSink : IDecisionSink, IAsyncDisposable
 
     /// <summary>The key the outbox deduplicates by: a deferred record and its final record share a decisionId,
     /// and a decisionId has one final record, whatever a replay after a crash would decide the second time.</summary>
-    public static string Key(TriggerDecision d) => d.DecisionId + (d.IsFinal ? "/final" : "/deferred");
+    public static string Key(TriggerDecision d) => DecisionIds.DeliveryKey(d.DecisionId, d.Outcome);
 
     public ValueTask WriteAsync(IReadOnlyList<TriggerDecision> decisions, CancellationToken cancellationToken = default)
     {

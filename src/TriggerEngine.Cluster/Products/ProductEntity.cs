@@ -27,7 +27,6 @@ public sealed class ProductEntity : CheckpointedEntity
     private readonly IJourneyRules _rules;
     private readonly IActorRef _customers;
     private readonly TimeSpan _askTimeout;
-    private readonly IActorRef _checkpointer;
 
     public ProductEntity(string productId, IJourneyRules rules, StateBatcher store, IActorRef checkpointer,
         IActorRef customers, TimeSpan askTimeout, ResidencyLimit? residency = null)
@@ -37,7 +36,6 @@ public sealed class ProductEntity : CheckpointedEntity
         _rules = rules;
         _customers = customers;
         _askTimeout = askTimeout;
-        _checkpointer = checkpointer;
     }
 
     protected override void Restore(ReadOnlyMemory<byte> state)
@@ -68,38 +66,27 @@ public sealed class ProductEntity : CheckpointedEntity
         if (_unconfirmed.Count == 0) return;
         Notify(_unconfirmed.Keys.Select(c => (c.CustomerId, c.Event)).ToList(), ActorRefs.Nobody, 0);
     }
+
     protected override DateTimeOffset? IndexedDue() => null;
 
     protected override void Active()
     {
-        Receive<RecordInterests>(cmd =>
+        Receive<RecordInterests>(cmd => ApplyRecord(cmd.Seq, () =>
         {
-            if (AlreadyApplied(cmd.Seq))
-            {
-                Sender.Tell(new ProductAck(EntityId, cmd.Seq));
-                return;
-            }
             var facts = new List<(string CustomerId, CustomerEvent Note)>();
             foreach (var interest in cmd.Interests)
                 // Replenishment needs consumption_days from the catalog when the order line has none.
                 if (ProductCatalog.OnInterest(_state, interest) is { } f && interest.Kind == InterestKind.Ordered)
                     facts.Add((interest.CustomerId, f));
-            Changed(cmd.Seq);
-            Notify(facts, Sender, cmd.Seq);
-        });
-        Receive<UpdateCatalog>(cmd =>
+            return facts;
+        }));
+        Receive<UpdateCatalog>(cmd => ApplyRecord(cmd.Seq, () =>
         {
-            if (AlreadyApplied(cmd.Seq))
-            {
-                Sender.Tell(new ProductAck(EntityId, cmd.Seq));
-                return;
-            }
             var notes = new List<(string CustomerId, CustomerEvent Note)>();
             foreach (var update in cmd.Updates)
                 notes.AddRange(ProductCatalog.OnUpdate(_state, update, _rules.Scenarios.PriceDrop.Lookback));
-            Changed(cmd.Seq);
-            Notify(notes, Sender, cmd.Seq);
-        });
+            return notes;
+        }));
         Receive<NotificationsConfirmed>(c =>
         {
             foreach (var n in c.Notes)
@@ -119,10 +106,18 @@ public sealed class ProductEntity : CheckpointedEntity
         });
     }
 
-    private void Changed(long seq)
+    /// <summary>Applies log record <paramref name="seq"/> (unless the saved state already holds it) and
+    /// delivers the notifications <paramref name="apply"/> returns; the log hears back either way.</summary>
+    private void ApplyRecord(long seq, Func<List<(string CustomerId, CustomerEvent Note)>> apply)
     {
-        if (seq > 0) ChangedByLog(seq);
-        else ChangedOutsideLog();
+        if (AlreadyApplied(seq))
+        {
+            Sender.Tell(new ProductAck(EntityId, seq));
+            return;
+        }
+        var notes = apply();
+        Changed(seq);
+        Notify(notes, Sender, seq);
     }
 
     private void Notify(List<(string CustomerId, CustomerEvent Note)> notes, IActorRef replyTo, long seq)
@@ -141,7 +136,7 @@ public sealed class ProductEntity : CheckpointedEntity
         var notified = byCustomer.Select(g => g.Key).ToArray();
         var log = Log;
         var self = Self;
-        var checkpointer = _checkpointer;
+        var checkpointer = Checkpointer;
         Task.WhenAll(asks).ContinueWith(t =>
         {
             // Re-sent after a restart: the log still learns which customers changed; a failure waits for the next load.

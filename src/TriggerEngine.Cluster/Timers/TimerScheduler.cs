@@ -92,34 +92,43 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
     private async Task<int> RearmAsync(string[] resident)
     {
         var count = 0;
-        foreach (var chunk in resident.Chunk(PageSize)) count += await WakeAll(chunk, DateTimeOffset.MinValue);
+        foreach (var chunk in resident.Chunk(PageSize))
+            count += (await AdvanceAll(chunk, DateTimeOffset.MinValue)).Count(r => r.Ok);
+        await foreach (var page in DuePages(DateTimeOffset.MaxValue))
+            count += (await AdvanceAll(page.Select(r => r.Id), DateTimeOffset.MinValue)).Count(r => r.Ok);
+        return count;
+    }
+
+    /// <summary>The customers whose saved next due time is at or before <paramref name="until"/>, page by page in
+    /// (due, id) order.</summary>
+    private async IAsyncEnumerable<IReadOnlyList<(string Id, DateTimeOffset Due)>> DuePages(DateTimeOffset until)
+    {
         (DateTimeOffset, string)? after = null;
         while (true)
         {
-            var page = await _store.DueAsync("c", DateTimeOffset.MaxValue, after, PageSize);
-            if (page.Count == 0) return count;
+            var page = await _store.DueAsync("c", until, after, PageSize);
+            if (page.Count == 0) yield break;
             after = (page[^1].Due, page[^1].Id);
-            count += await WakeAll(page.Select(r => r.Id).ToArray(), DateTimeOffset.MinValue);
+            yield return page;
         }
     }
 
-    private async Task<int> WakeAll(string[] ids, DateTimeOffset until)
-    {
-        var replies = await Task.WhenAll(ids.Select(async id =>
+    /// <summary>Asks each customer to fire what is due by <paramref name="until"/> (advancing to the beginning of
+    /// time only makes it recompute and report its next due time). Touches no actor state.</summary>
+    private async Task<(string Id, DateTimeOffset? NextDue, bool Ok)[]> AdvanceAll(IEnumerable<string> ids, DateTimeOffset until) =>
+        await Task.WhenAll(ids.Select(async id =>
         {
             try
             {
-                await _customers.Ask<CustomerAdvanced>(new AdvanceCustomer(id, until), _askTimeout);
-                return 1;
+                var r = await _customers.Ask<CustomerAdvanced>(new AdvanceCustomer(id, until), _askTimeout);
+                return (id, r.NextDue, true);
             }
             catch (Exception ex)
             {
-                _log.Warning(ex, "Customer {0} did not recompute its timers", id);
-                return 0;
+                _log.Warning(ex, "Customer {0} did not confirm its timers; retrying later", id);
+                return (id, (DateTimeOffset?)null, false);
             }
         }));
-        return replies.Sum();
-    }
 
     private void Running()
     {
@@ -191,45 +200,29 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
             woken += fired;
             if (!ok) return woken;
         }
-        (DateTimeOffset, string)? after = null;
-        while (true)
+        try
         {
-            IReadOnlyList<(string Id, DateTimeOffset Due)> page;
-            try
+            await foreach (var page in DuePages(until))
             {
-                page = await _store.DueAsync("c", until, after, PageSize);
+                // A resident customer's row may be older than its memory; memory decides for those.
+                var asleep = page.Where(r => !_resident.ContainsKey(r.Id)).Select(r => r.Id).ToList();
+                var (fired, ok) = await Fire(asleep, until);
+                woken += fired;
+                if (!ok) return woken;
             }
-            catch (Exception ex)
-            {
-                _log.Warning(ex, "Reading due timers failed; the next tick or watermark move retries");
-                return woken;
-            }
-            if (page.Count == 0) return woken;
-            after = (page[^1].Due, page[^1].Id);
-            // A resident customer's row may be older than its memory; memory decides for those.
-            var asleep = page.Where(r => !_resident.ContainsKey(r.Id)).Select(r => r.Id).ToList();
-            var (fired, ok) = await Fire(asleep, until);
-            woken += fired;
-            if (!ok) return woken;
         }
+        catch (Exception ex)
+        {
+            // Fire handles its own failures: what lands here is the state table.
+            _log.Warning(ex, "Reading due timers failed; the next tick or watermark move retries");
+        }
+        return woken;
     }
 
     private async Task<(int Fired, bool Ok)> Fire(List<string> ids, DateTimeOffset until)
     {
         if (ids.Count == 0) return (0, true);
-        var replies = await Task.WhenAll(ids.Select(async id =>
-        {
-            try
-            {
-                var r = await _customers.Ask<CustomerAdvanced>(new AdvanceCustomer(id, until), _askTimeout);
-                return (id, r.NextDue, ok: true);
-            }
-            catch (Exception ex)
-            {
-                _log.Warning(ex, "Customer {0} did not confirm its timers; retrying later", id);
-                return (id, NextDue: (DateTimeOffset?)null, ok: false);
-            }
-        }));
+        var replies = await AdvanceAll(ids, until);
         var fired = 0;
         var allOk = true;
         foreach (var (id, next, ok) in replies)

@@ -19,4 +19,9 @@ public static class DecisionIds
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
         return new Guid(hash[..16], bigEndian: true).ToString();
     }
+
+    /// <summary>What a decision is delivered once under: a deferred record and its final record share a
+    /// decisionId, and a decisionId has one final record at most.</summary>
+    public static string DeliveryKey(string decisionId, string outcome) =>
+        decisionId + (outcome == Outcome.Deferred ? "/deferred" : "/final");
 }
