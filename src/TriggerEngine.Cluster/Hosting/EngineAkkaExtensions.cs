@@ -41,6 +41,9 @@ public static class EngineAkkaExtensions
                   provider-name = "{{o.LinqToDbProviderName}}"
                   auto-initialize = true
                   tag-write-mode = Csv
+                  # One row holds a whole request (up to hundreds of KB): bound as a parameter, not rendered as
+                  # a hex literal into the SQL text (linq2db's default for multi-row inserts).
+                  prefer-parameters-on-multirow-insert = true
                 }
               }
               query.journal.sql {

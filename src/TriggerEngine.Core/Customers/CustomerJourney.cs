@@ -64,13 +64,12 @@ public static class CustomerJourney
     public static DateTimeOffset? NextDue(CustomerState s, JourneyContext ctx)
     {
         var r = ctx.Scenarios;
-        return Due.Min(
-            AbandonedCart.NextDue(s, r.AbandonedCart),
-            BrowseAbandonment.NextDue(s, r.BrowseAbandonment),
-            ReorderDelay.NextDue(s, r.ReorderDelay),
-            Replenishment.NextDue(s, r.Replenishment),
-            s.Arbitration.WindowEndsAt,
-            s.Deferrals.Count == 0 ? null : s.Deferrals.Min(d => d.Until));
+        var next = Due.Earlier(AbandonedCart.NextDue(s, r.AbandonedCart), BrowseAbandonment.NextDue(s, r.BrowseAbandonment));
+        next = Due.Earlier(next, ReorderDelay.NextDue(s, r.ReorderDelay));
+        next = Due.Earlier(next, Replenishment.NextDue(s, r.Replenishment));
+        next = Due.Earlier(next, s.Arbitration.WindowEndsAt);
+        foreach (var d in s.Deferrals) next = Due.Earlier(next, d.Until);
+        return next;
     }
 
     private static void Advance(CustomerState s, DateTimeOffset until, JourneyContext ctx, List<TriggerDecision> decisions)
@@ -84,6 +83,7 @@ public static class CustomerJourney
             Replenishment.OnTime(s, at, ctx.Scenarios.Replenishment, fired);
             foreach (var c in fired) Enter(s, c, ctx, decisions);
             if (s.Arbitration.WindowEndsAt is { } end && end <= at) CloseWindow(s, end, ctx, decisions);
+            if (s.Deferrals.Count == 0) continue;
             foreach (var d in s.Deferrals.Where(d => d.Until <= at).OrderBy(d => d.Until).ToArray())
             {
                 s.Deferrals.Remove(d);

@@ -81,11 +81,16 @@ public static class AbandonedCart
         _ => null,
     };
 
-    public static DateTimeOffset? NextDue(CustomerState s, AbandonedCartRules r) =>
-        Due.Min(s.Carts.Values.Select(c => DueAt(c, r)));
+    public static DateTimeOffset? NextDue(CustomerState s, AbandonedCartRules r)
+    {
+        DateTimeOffset? next = null;
+        foreach (var c in s.Carts.Values) next = Due.Earlier(next, DueAt(c, r));
+        return next;
+    }
 
     public static void OnTime(CustomerState s, DateTimeOffset at, AbandonedCartRules r, List<Candidate> fired)
     {
+        if (NextDue(s, r) is not { } first || first > at) return;
         foreach (var cart in s.Carts.Values.OrderBy(c => c.CartId, StringComparer.Ordinal))
         {
             if (DueAt(cart, r) is not { } due || due > at) continue;

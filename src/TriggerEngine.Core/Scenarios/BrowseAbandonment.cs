@@ -53,18 +53,24 @@ public static class BrowseAbandonment
     {
         if (w.Views.Count == 0) return false;
         if (w.Views.Count >= r.MinViews) return true;
-        var dwell = TimeSpan.FromMilliseconds(w.Views.Sum(v => v.DurationMs ?? 0));
-        return dwell >= r.MinDwell;
+        long dwellMs = 0;
+        foreach (var v in w.Views) dwellMs += v.DurationMs ?? 0;
+        return TimeSpan.FromMilliseconds(dwellMs) >= r.MinDwell;
     }
 
     public static DateTimeOffset? DueAt(BrowseWatch w, BrowseAbandonmentRules r) =>
         ThresholdMet(w, r) ? w.Views[^1].At + r.QuietPeriod : null;
 
-    public static DateTimeOffset? NextDue(CustomerState s, BrowseAbandonmentRules r) =>
-        Due.Min(s.Browsing.Values.Select(w => DueAt(w, r)));
+    public static DateTimeOffset? NextDue(CustomerState s, BrowseAbandonmentRules r)
+    {
+        DateTimeOffset? next = null;
+        foreach (var w in s.Browsing.Values) next = Due.Earlier(next, DueAt(w, r));
+        return next;
+    }
 
     public static void OnTime(CustomerState s, DateTimeOffset at, BrowseAbandonmentRules r, List<Candidate> fired)
     {
+        if (NextDue(s, r) is not { } first || first > at) return;
         foreach (var w in s.Browsing.Values.OrderBy(w => w.ProductId, StringComparer.Ordinal))
         {
             if (DueAt(w, r) is not { } due || due > at) continue;

@@ -1,14 +1,9 @@
 namespace TriggerEngine.Core.Scenarios;
 
+/// <summary>Earliest of optional instants. Plain loops over the state: <c>NextDue</c> runs several times per
+/// event, so it allocates nothing.</summary>
 internal static class Due
 {
-    public static DateTimeOffset? Min(IEnumerable<DateTimeOffset?> dues)
-    {
-        DateTimeOffset? min = null;
-        foreach (var d in dues)
-            if (d is { } v && (min is null || v < min)) min = v;
-        return min;
-    }
-
-    public static DateTimeOffset? Min(params DateTimeOffset?[] dues) => Min((IEnumerable<DateTimeOffset?>)dues);
+    public static DateTimeOffset? Earlier(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is not { } x ? b : b is not { } y ? a : x <= y ? x : y;
 }

@@ -24,7 +24,9 @@ public static class ReorderDelay
     public static TimeSpan? UsualGap(OrderHistory h, ReorderDelayRules r)
     {
         if (h.Recent.Count < Math.Max(2, r.MinOrders)) return null;
-        var gaps = h.Recent.Zip(h.Recent.Skip(1), (a, b) => b.At - a.At).OrderBy(g => g).ToArray();
+        var gaps = new TimeSpan[h.Recent.Count - 1];
+        for (var i = 0; i < gaps.Length; i++) gaps[i] = h.Recent[i + 1].At - h.Recent[i].At;
+        Array.Sort(gaps);
         var mid = gaps.Length / 2;
         var median = gaps.Length % 2 == 1 ? gaps[mid] : (gaps[mid - 1] + gaps[mid]) / 2;
         return median > TimeSpan.Zero ? median : null;
@@ -33,10 +35,9 @@ public static class ReorderDelay
     public static DateTimeOffset? NextDue(CustomerState s, ReorderDelayRules r)
     {
         var h = s.Orders;
+        if (h.Recent.Count == 0 || h.FiredForOrderId == h.Recent[^1].OrderId) return null;
         if (UsualGap(h, r) is not { } gap) return null;
-        var last = h.Recent[^1];
-        if (h.FiredForOrderId == last.OrderId) return null;
-        return last.At + gap * r.GraceFactor;
+        return h.Recent[^1].At + gap * r.GraceFactor;
     }
 
     public static void OnTime(CustomerState s, DateTimeOffset at, ReorderDelayRules r, List<Candidate> fired)

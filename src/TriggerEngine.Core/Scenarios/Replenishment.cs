@@ -44,11 +44,16 @@ public static class Replenishment
         return f.OrderedAt + TimeSpan.FromDays(days * f.Quantity) + extra;
     }
 
-    public static DateTimeOffset? NextDue(CustomerState s, ReplenishmentRules r) =>
-        Due.Min(s.Refills.Values.Select(f => DueAt(f, r)));
+    public static DateTimeOffset? NextDue(CustomerState s, ReplenishmentRules r)
+    {
+        DateTimeOffset? next = null;
+        foreach (var f in s.Refills.Values) next = Due.Earlier(next, DueAt(f, r));
+        return next;
+    }
 
     public static void OnTime(CustomerState s, DateTimeOffset at, ReplenishmentRules r, List<Candidate> fired)
     {
+        if (NextDue(s, r) is not { } first || first > at) return;
         foreach (var f in s.Refills.Values.OrderBy(f => f.ProductId, StringComparer.Ordinal))
         {
             if (DueAt(f, r) is not { } due || due > at) continue;
