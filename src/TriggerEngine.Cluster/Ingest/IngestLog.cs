@@ -41,7 +41,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private long _checkpointed;
     private long _lastDispatched;
     private bool _recovered;
-    private readonly List<(long Seq, IIngestRecord Record)> _replay = new();
+    private readonly Queue<(long Seq, IIngestRecord Record)> _replay = new();
     private readonly SortedDictionary<long, PendingRecord> _pending = new();
 
     private HashSet<string> _dirtyCustomers = new();
@@ -73,7 +73,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
 
         Recover<IIngestRecord>(r =>
         {
-            if (LastSequenceNr > _checkpointed) _replay.Add((LastSequenceNr, r));
+            if (LastSequenceNr > _checkpointed) _replay.Enqueue((LastSequenceNr, r));
         });
         Recover<LogMark>(_ => { });
         Recover<RecoveryCompleted>(_ => Replay());
@@ -81,6 +81,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         Command<AppendCalls>(cmd =>
         {
             var replyTo = Sender;
+            if (RefuseWhileReplaying(replyTo, cmd.Calls.Count)) return;
             var asked = Stopwatch.GetTimestamp();
             PersistAsync(new CallsRecord(cmd.Calls, cmd.ReceivedAt), r =>
             {
@@ -91,6 +92,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         Command<AppendCatalog>(cmd =>
         {
             var replyTo = Sender;
+            if (RefuseWhileReplaying(replyTo, 0)) return;
             PersistAsync(new CatalogRecord(cmd.Updates), r => Dispatch(LastSequenceNr, r, replyTo));
         });
         Command<EventsIngested>(a =>
@@ -174,14 +176,47 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     {
         _log.Info("Ingest log: checkpoint at {0}, replaying {1} records after it", _checkpointed, _replay.Count);
         _lastDispatched = Math.Max(_checkpointed, LastSequenceNr - _replay.Count);
-        foreach (var (seq, record) in _replay) Dispatch(seq, record, ActorRefs.Nobody);
-        _replay.Clear();
+        PumpReplay();
         CheckRecovered();
+    }
+
+    /// <summary>
+    /// Replays in the order the records were applied live: up to <see cref="ReplayWindow"/> request records
+    /// at once (live, concurrent requests overlapped as much), but a catalog record, or a request that merges a
+    /// profile, only once everything before it is applied and alone. Those records reach customers through
+    /// products; dispatched together with later records, their notifications would arrive after events that
+    /// followed them live, and the customer would decide (caps, arbitration) in a different order.
+    /// </summary>
+    private void PumpReplay()
+    {
+        while (_replay.TryPeek(out var next))
+        {
+            if (_pending.Count >= ReplayWindow) return;
+            if (_pending.Count > 0 && (IsBarrier(next.Record) || _pending.Values.Any(p => p.Barrier))) return;
+            _replay.Dequeue();
+            Dispatch(next.Seq, next.Record, ActorRefs.Nobody);
+        }
+    }
+
+    private const int ReplayWindow = 16;
+
+    private static bool IsBarrier(IIngestRecord record) =>
+        record is CatalogRecord || (record is CallsRecord c && c.Calls.Any(x => x.MergeAnonymousKey is not null));
+
+    /// <summary>Requests that arrive while the log replays would overtake the records before them: 503, retry.</summary>
+    private bool RefuseWhileReplaying(IActorRef replyTo, int admittedEvents)
+    {
+        if (_replay.Count == 0) return false;
+        _pressure.Applied(admittedEvents);
+        replyTo.Tell(new Status.Failure(new InvalidOperationException(
+            $"the node is replaying its ingest log after a restart ({_replay.Count} records left)")));
+        return true;
     }
 
     private void CheckRecovered()
     {
-        if (_recovered || _pending.Count > 0) return;
+        if (_replay.Count > 0) PumpReplay();
+        if (_recovered || _pending.Count > 0 || _replay.Count > 0) return;
         _recovered = true;
         _readiness.MarkLogRecovered();
         _timers.Tell(LogRecovered.Instance);
@@ -240,7 +275,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         _lastDispatched = seq;
         // Replayed records and catalog feeds were never admitted through the pressure gauge.
         var pending = new PendingRecord(Stopwatch.GetTimestamp(), replyTo, messages,
-            replyTo.IsNobody() || record is CatalogRecord ? 0 : events);
+            replyTo.IsNobody() || record is CatalogRecord ? 0 : events, IsBarrier(record));
         if (messages == 0) Complete(seq, pending);
         else _pending[seq] = pending;
     }
@@ -330,8 +365,9 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         Akka.Actor.Props.Create(() => new IngestLog(logId, customers, products, timers, store, purge, pressure, readiness,
             checkpointInterval));
 
-    private sealed class PendingRecord(long dispatchedAt, IActorRef replyTo, int remaining, int events)
+    private sealed class PendingRecord(long dispatchedAt, IActorRef replyTo, int remaining, int events, bool barrier)
     {
+        public bool Barrier { get; } = barrier;
         public long DispatchedAt { get; } = dispatchedAt;
         public IActorRef ReplyTo { get; } = replyTo;
         public int Remaining { get; set; } = remaining;

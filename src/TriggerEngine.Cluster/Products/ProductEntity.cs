@@ -20,10 +20,12 @@ public sealed class ProductEntity : CheckpointedEntity
     // Notifications owed to customers, saved with the state until the customers' own states that contain
     // them are certainly saved: a product whose saved state already contains a record (so it skips it on a
     // replay) still delivers what that record owed. Customers drop a second copy by messageId.
-    // Value: 0 sent, not confirmed; -1 confirmed; r > 0 confirmed and first seen by checkpoint round r. The
-    // confirmation reached the log before round r ended, so round r + 1 saves the customers, and once round
-    // r + 2 asks, r + 1 has completed: the note can go.
-    private readonly Dictionary<LoggedCall, long> _unconfirmed = new();
+    // Value: the log record the note came from, and its mark: 0 sent, not confirmed; -1 confirmed; r > 0
+    // confirmed and first seen by checkpoint round r. The confirmation reached the log before round r ended, so
+    // round r + 1 saves the customers, and once round r + 2 asks, r + 1 has completed: the note can go.
+    private readonly Dictionary<LoggedCall, (long Seq, long Mark)> _unconfirmed = new();
+    // Restored notes not re-sent yet: each goes out when the replay reaches its record, in log order.
+    private readonly List<(long Seq, LoggedCall Note)> _toResend = new();
     private readonly IJourneyRules _rules;
     private readonly IActorRef _customers;
     private readonly TimeSpan _askTimeout;
@@ -40,31 +42,30 @@ public sealed class ProductEntity : CheckpointedEntity
 
     protected override void Restore(ReadOnlyMemory<byte> state)
     {
-        var (product, unconfirmed) = MessagePack.MessagePackSerializer.Deserialize<(byte[], LoggedCall[])>(state,
-            Serialization.MessagePackAkkaSerializer.Options);
+        var (product, unconfirmed, seqs) = MessagePack.MessagePackSerializer.Deserialize<(byte[], LoggedCall[], long[])>(
+            state, Serialization.MessagePackAkkaSerializer.Options);
         _state = StateCodec.DecodeProduct(EntityId, product);
-        foreach (var n in unconfirmed) _unconfirmed[n] = 0;
+        for (var i = 0; i < unconfirmed.Length; i++)
+        {
+            _unconfirmed[unconfirmed[i]] = (seqs[i], 0);
+            _toResend.Add((seqs[i], unconfirmed[i]));
+        }
+        _toResend.Sort((a, b) => a.Seq.CompareTo(b.Seq));
     }
 
     protected override byte[] Encode() => MessagePack.MessagePackSerializer.Serialize(
-        (StateCodec.EncodeProduct(_state), _unconfirmed.Keys.ToArray()), Serialization.MessagePackAkkaSerializer.Options);
+        (StateCodec.EncodeProduct(_state), _unconfirmed.Keys.ToArray(), _unconfirmed.Values.Select(v => v.Seq).ToArray()),
+        Serialization.MessagePackAkkaSerializer.Options);
 
     protected override void BeforeCheckpoint(long round)
     {
         if (_unconfirmed.Count == 0) return;
-        foreach (var (note, mark) in _unconfirmed.ToArray())
+        foreach (var (note, (seq, mark)) in _unconfirmed.ToArray())
         {
-            if (mark == -1) _unconfirmed[note] = round;
+            if (mark == -1) _unconfirmed[note] = (seq, round);
             else if (mark > 0 && round >= mark + 2) _unconfirmed.Remove(note);
         }
-        if (_unconfirmed.Values.Any(m => m != 0)) StayInNextRound();
-    }
-
-    /// <summary>After a crash: what was owed before it goes out again.</summary>
-    protected override void Loaded()
-    {
-        if (_unconfirmed.Count == 0) return;
-        Notify(_unconfirmed.Keys.Select(c => (c.CustomerId, c.Event)).ToList(), ActorRefs.Nobody, 0);
+        if (_unconfirmed.Values.Any(m => m.Mark != 0)) StayInNextRound();
     }
 
     protected override DateTimeOffset? IndexedDue() => null;
@@ -90,7 +91,7 @@ public sealed class ProductEntity : CheckpointedEntity
         Receive<NotificationsConfirmed>(c =>
         {
             foreach (var n in c.Notes)
-                if (_unconfirmed.TryGetValue(n, out var mark) && mark == 0) _unconfirmed[n] = -1;
+                if (_unconfirmed.TryGetValue(n, out var owed) && owed.Mark == 0) _unconfirmed[n] = (owed.Seq, -1);
             StayInNextRound();
         });
         Receive<ForgetCustomer>(cmd =>
@@ -110,9 +111,12 @@ public sealed class ProductEntity : CheckpointedEntity
     /// delivers the notifications <paramref name="apply"/> returns; the log hears back either way.</summary>
     private void ApplyRecord(long seq, Func<List<(string CustomerId, CustomerEvent Note)>> apply)
     {
+        // After a crash, notes owed from earlier records go out before this one (live, they preceded it);
+        // the notes of a record the saved state already holds go out as that record's own work.
+        if (_toResend.Count > 0) Notify(TakeOwed(seq - 1), ActorRefs.Nobody, 0);
         if (AlreadyApplied(seq))
         {
-            Sender.Tell(new ProductAck(EntityId, seq));
+            Notify(TakeOwed(seq), Sender, seq);
             return;
         }
         var notes = apply();
@@ -120,16 +124,26 @@ public sealed class ProductEntity : CheckpointedEntity
         Notify(notes, Sender, seq);
     }
 
+    private List<(string CustomerId, CustomerEvent Note)> TakeOwed(long throughSeq)
+    {
+        var taken = new List<(string, CustomerEvent)>();
+        var n = 0;
+        while (n < _toResend.Count && _toResend[n].Seq <= throughSeq) n++;
+        foreach (var (_, note) in _toResend.Take(n)) taken.Add((note.CustomerId, note.Event));
+        _toResend.RemoveRange(0, n);
+        return taken;
+    }
+
     private void Notify(List<(string CustomerId, CustomerEvent Note)> notes, IActorRef replyTo, long seq)
     {
         var productId = EntityId;
         if (notes.Count == 0)
         {
-            replyTo.Tell(new ProductAck(productId, seq));
+            if (!replyTo.IsNobody()) replyTo.Tell(new ProductAck(productId, seq));
             return;
         }
         var owed = notes.Select(n => new LoggedCall(n.CustomerId, n.Note, null)).ToArray();
-        foreach (var o in owed) _unconfirmed.TryAdd(o, 0);
+        foreach (var o in owed) _unconfirmed.TryAdd(o, (seq, 0));
         var byCustomer = notes.GroupBy(n => n.CustomerId).ToArray();
         var asks = byCustomer.Select(g =>
             _customers.Ask<EventsIngested>(new IngestEvents(g.Key, g.Select(n => n.Note).ToArray()), _askTimeout));
