@@ -79,4 +79,42 @@ public sealed class CrashTests
         Assert.Equal(first.Concat(second).OrderBy(c => c), sent.Select(l => l.Customer).OrderBy(c => c));
         Assert.Equal(sent.Count, sent.Select(l => l.Id).Distinct().Count());
     }
+
+    /// <summary>Views at 100, a price drop to 80 (the product notifies the customer), a cart, then a later view
+    /// that moves the customer past the cart's reminder time. Email allows one send a day, so which of the price
+    /// drop and the cart reminder is sent depends on the order the customer sees them in.</summary>
+    private static async Task OrderSensitiveTraffic(ChildEngine e, string[] customers)
+    {
+        foreach (var c in customers) await Consent(e, c);
+        await e.SendOk(HttpMethod.Post, "/v1/catalog",
+            new { products = new[] { new { product_id = "sku-drop", price = 100m, timestamp = EngineProcess.Iso(T0) } } }, admin: true);
+        await Batch(e, customers.Select(c => Calls.Viewed(c, T0.AddMinutes(1), "sku-drop", price: 100)).ToArray());
+        await e.SendOk(HttpMethod.Post, "/v1/catalog",
+            new { products = new[] { new { product_id = "sku-drop", price = 80m, timestamp = EngineProcess.Iso(T0.AddHours(1)) } } }, admin: true);
+        await Batch(e, customers.Select(c => Calls.Added(c, T0.AddHours(2))).ToArray());
+        await Batch(e, customers.Select(c => Calls.Viewed(c, T0.AddHours(5), "sku-other")).ToArray());
+    }
+
+    [Fact]
+    public async Task Given_a_price_drop_between_a_customers_own_events_When_the_process_is_killed_before_a_checkpoint_Then_the_replay_decides_as_live_did()
+    {
+        var customers = Enumerable.Range(0, 30).Select(i => $"order-{i}").ToArray();
+        // A lateness longer than the traffic: nothing is decided before the kill, all of it after the replay.
+        string[] settings = ["--Cluster:CheckpointInterval", "01:00:00", "--Engine:AllowedLateness", "06:00:00"];
+        await using var live = new ChildEngine(NewDataDirectory(), settings);
+        await live.StartAsync();
+        await OrderSensitiveTraffic(live, customers);
+        await Watermark(live, T0.AddDays(1));
+
+        await using var crashed = new ChildEngine(NewDataDirectory(), settings);
+        await crashed.StartAsync();
+        await OrderSensitiveTraffic(crashed, customers);
+        await crashed.KillAsync(); // every record is replayed from the ingest log, the catalog ones through the product
+        await crashed.StartAsync();
+        await Watermark(crashed, T0.AddDays(1));
+
+        var expected = Lines(live).Select(l => (l.Id, l.Outcome)).Order().ToList();
+        Assert.Contains(Lines(live), l => l.Scenario == "price_drop" && l.Outcome == "sent");
+        Assert.Equal(expected, Lines(crashed).Select(l => (l.Id, l.Outcome)).Order().ToList());
+    }
 }

@@ -248,7 +248,9 @@ public sealed class CustomerEntity : CheckpointedEntity
         }
         var log = Log;
         var customerId = CustomerId;
-        _sink.WriteAsync(decisions).AsTask().ContinueWith(t =>
+        var recording = _sink.WriteAsync(decisions).AsTask();
+        AwaitRecorded(recording);
+        recording.ContinueWith(t =>
         {
             if (t.IsFaulted) log.Error(t.Exception, "Decision outbox failed for {0}", customerId);
             replyTo.Tell(!t.IsFaulted ? reply

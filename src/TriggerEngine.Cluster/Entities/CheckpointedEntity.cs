@@ -18,6 +18,8 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
     private long _replayFloor;
     private long _version;
     private long _savedVersion;
+    private int _unrecorded;
+    private (IActorRef ReplyTo, long Round, bool StopAfter)? _heldSave;
 
     private readonly ResidencyLimit? _residency;
     private LinkedListNode<IActorRef>? _residencyNode;
@@ -92,9 +94,15 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         Receive<Checkpoint>(c =>
         {
             BeforeCheckpoint(c.Round);
-            Save(Sender, c.Round, stopAfter: false);
+            SaveWhenRecorded(Sender, c.Round, stopAfter: false);
         });
-        Receive<StopEntity>(_ => Save(ActorRefs.Nobody, 0, stopAfter: true));
+        Receive<StopEntity>(_ => SaveWhenRecorded(ActorRefs.Nobody, 0, stopAfter: true));
+        Receive<OutputRecorded>(_ =>
+        {
+            if (--_unrecorded > 0 || _heldSave is not { } held) return;
+            _heldSave = null;
+            Save(held.ReplyTo, held.Round, held.StopAfter);
+        });
         // The shard buffers what arrives meanwhile and starts a fresh instance for it after the stop.
         Receive<PassivateForRoom>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopEntity.Instance)));
         Receive<StateSaved>(OnSaved);
@@ -125,6 +133,35 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         var wasDirty = Dirty;
         _version++;
         if (!wasDirty) Checkpointer.Tell(new MarkDirty(Kind, EntityId));
+    }
+
+    /// <summary>
+    /// Output of this entity (decisions) is on its way to a durable record (the outbox): a save waits until it
+    /// is there. Saved first, a crash in between would leave a state that already holds the step (so a replay
+    /// skips it) and no record of what it decided.
+    /// </summary>
+    protected void AwaitRecorded(Task recording)
+    {
+        _unrecorded++;
+        var self = Self;
+        recording.ContinueWith(_ => self.Tell(OutputRecorded.Instance), TaskContinuationOptions.ExecuteSynchronously);
+    }
+
+    private void SaveWhenRecorded(IActorRef replyTo, long round, bool stopAfter)
+    {
+        if (_unrecorded == 0)
+        {
+            Save(replyTo, round, stopAfter);
+            return;
+        }
+        // A stop joins a held checkpoint (whose round still hears back); a checkpoint joins a held stop. A newer
+        // round replaces an older one, which hears it was not saved (and retries).
+        if (_heldSave is { } held)
+        {
+            if (held.Round > 0 && round > 0) held.ReplyTo.Tell(new Checkpointed(held.Round, false));
+            _heldSave = (round > 0 ? replyTo : held.ReplyTo, Math.Max(held.Round, round), held.StopAfter || stopAfter);
+        }
+        else _heldSave = (replyTo, round, stopAfter);
     }
 
     private void Save(IActorRef replyTo, long round, bool stopAfter)
@@ -186,5 +223,9 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
     }
 
     private sealed record StateLoaded(StoredState? State);
+    private sealed record OutputRecorded
+    {
+        public static readonly OutputRecorded Instance = new();
+    }
     private sealed record StateSaved(long Version, long Round, IActorRef ReplyTo, bool StopAfter, Exception? Error);
 }
