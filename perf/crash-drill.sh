@@ -27,6 +27,13 @@ wait_ready() {
   echo "ready after $(echo "$(date +%s.%N) - $t0" | bc) s"
 }
 
+stop_engine() { # an engine left from an earlier run would answer on the port and hold the data directory
+  if [ -f "$data.pid" ] && kill -0 "$(cat "$data.pid")" 2>/dev/null; then
+    kill "$(cat "$data.pid")"; while kill -0 "$(cat "$data.pid")" 2>/dev/null; do sleep 0.2; done
+  fi
+}
+
+stop_engine
 rm -rf "$data" "$data.log"; mkdir -p "$data"
 start_engine; wait_ready
 dotnet "$lt_dll" replay --url "http://127.0.0.1:$port" --dir "$traffic" --lateness 06:00:00 "$@" > "$data.replay.log" 2>&1 &
@@ -37,5 +44,5 @@ kill -9 "$(cat "$data.pid")"; sleep 1
 start_engine; echo -n "restarted: "; wait_ready
 wait "$replayer"
 tail -n 8 "$data.replay.log"
-kill "$(cat "$data.pid")" || true
+stop_engine
 dotnet "$lt_dll" compare --expected "$traffic/expected.ndjson" --actual "$data/decisions.ndjson" --traffic "$traffic"

@@ -146,7 +146,20 @@ public sealed class CustomerEntity : CheckpointedEntity
         var sender = Sender;
         if (AlreadyApplied(cmd.Seq))
         {
-            sender.Tell(new EventsIngested(CustomerId, 0, 0, cmd.Seq));
+            // This state holds the merge, the products' saved states may not: a replay moves the interests again
+            // (a no-op where it was saved). The products are named in the ack, so the next round saves them.
+            var known = _state.InterestProducts.ToArray();
+            try
+            {
+                await Task.WhenAll(known.Select(pid =>
+                    _products.Ask<ProductAck>(new MergeInterests(pid, cmd.AnonymousKey, CustomerId), _askTimeout)));
+            }
+            catch (Exception ex)
+            {
+                sender.Tell(new ApplyFailed(cmd.Seq, CustomerId, ex.Message));
+                return;
+            }
+            sender.Tell(new EventsIngested(CustomerId, 0, 0, cmd.Seq, null, known));
             return;
         }
         ProfileHandedOver handed;
