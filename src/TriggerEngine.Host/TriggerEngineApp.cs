@@ -75,7 +75,8 @@ public static class TriggerEngineApp
         builder.Services.AddSingleton<IJourneyRules>(sp => new ReloadingJourneyRules(
             RulesFile(config, "Scenarios", configDir, "scenarios.json"), RulesFile(config, "Policy", configDir, "policy.json"),
             sp.GetRequiredService<ILogger<ReloadingJourneyRules>>()));
-        builder.Services.AddSingleton<IConsentStore>(_ => new EmbeddedConsentStore(Path.Combine(dataDir, "consent.db")));
+        var consentCache = config.GetValue("Consent:CacheSize", EmbeddedConsentStore.DefaultCacheSize);
+        builder.Services.AddSingleton<IConsentStore>(_ => new EmbeddedConsentStore(Path.Combine(dataDir, "consent.db"), consentCache));
         // Entity state, timer index and decision outbox: state.db beside the journal, or the same PostgreSQL.
         var sqlite = persistence.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase);
         builder.Services.AddSingleton<IStateStore>(_ =>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using TriggerEngine.Core.Policy;
@@ -8,17 +7,22 @@ namespace TriggerEngine.Adapters.Consent;
 
 /// <summary>
 /// The embedded consent store: a SQLite table in the data directory (durable before <c>PUT</c> returns)
-/// with an in-process cache in front. Writes are serialized; reads hit the cache.
+/// with an in-process cache of the recently used records in front (<see cref="RecentCache{TKey,TValue}"/>:
+/// bounded, so memory does not grow with the number of customers). Writes are serialized.
 /// </summary>
 public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
 {
     private readonly SqliteConnection _db;
     private readonly string _readConnection;
-    private readonly ConcurrentDictionary<string, ConsentRecord?> _cache = new();
+    private readonly RecentCache<string, ConsentRecord?> _cache;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public EmbeddedConsentStore(string path)
+    public const int DefaultCacheSize = 200_000;
+
+    /// <param name="cacheSize">Records kept in memory at most (about 0.5 KB each).</param>
+    public EmbeddedConsentStore(string path, int cacheSize = DefaultCacheSize)
     {
+        _cache = new RecentCache<string, ConsentRecord?>(cacheSize);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _db.Open();
@@ -30,7 +34,7 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
 
     public async ValueTask<ConsentRecord?> GetAsync(string customerId, CancellationToken cancellationToken = default)
     {
-        if (_cache.TryGetValue(customerId, out var cached)) return cached;
+        if (_cache.TryGet(customerId, out var cached)) return cached;
         await using var db = new SqliteConnection(_readConnection);
         await db.OpenAsync(cancellationToken);
         await using var cmd = db.CreateCommand();
@@ -39,7 +43,7 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
         var json = await cmd.ExecuteScalarAsync(cancellationToken) as string;
         var record = json is null ? null : Deserialize(json);
         // A write that raced this read already set the entry; it is newer, keep it.
-        return _cache.GetOrAdd(customerId, record);
+        return _cache.Offer(customerId, record, (existing, read) => existing is not null && (read is null || existing.UpdatedAt >= read.UpdatedAt));
     }
 
     public async ValueTask<ConsentRecord> PutAsync(string customerId, ConsentRecord record, CancellationToken cancellationToken = default)
@@ -57,7 +61,7 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
             cmd.Parameters.AddWithValue("$r", JsonSerializer.Serialize(record));
             cmd.Parameters.AddWithValue("$u", record.UpdatedAt.UtcTicks);
             cmd.ExecuteNonQuery();
-            _cache[customerId] = record;
+            _cache.Set(customerId, record);
             return record;
         }
         finally { _gate.Release(); }
@@ -72,7 +76,7 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
             cmd.CommandText = "DELETE FROM consent WHERE customer_id = $id";
             cmd.Parameters.AddWithValue("$id", customerId);
             cmd.ExecuteNonQuery();
-            _cache.TryRemove(customerId, out _);
+            _cache.Remove(customerId);
         }
         finally { _gate.Release(); }
     }
@@ -80,7 +84,19 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
     private static ConsentRecord Deserialize(string json)
     {
         var r = JsonSerializer.Deserialize<StoredConsent>(json)!;
-        return new ConsentRecord(r.Channels, r.Purposes, r.MaxPerWeek, r.OptOutTopics, r.UnsubscribedAll, r.UpdatedAt);
+        return new ConsentRecord(Shared(r.Channels), Shared(r.Purposes), r.MaxPerWeek, r.OptOutTopics, r.UnsubscribedAll, r.UpdatedAt);
+    }
+
+    // Channel and purpose names are a handful of words repeated in every record: one string each, not one per
+    // record (a cached record is mostly these keys). Bounded, since the names come from requests.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Names = new(StringComparer.Ordinal);
+
+    private static Dictionary<string, bool> Shared(Dictionary<string, bool> flags)
+    {
+        var shared = new Dictionary<string, bool>(flags.Count, StringComparer.Ordinal);
+        foreach (var (name, on) in flags)
+            shared[Names.Count < 1_000 ? Names.GetOrAdd(name, name) : Names.GetValueOrDefault(name, name)] = on;
+        return shared;
     }
 
     private sealed record StoredConsent(Dictionary<string, bool> Channels, Dictionary<string, bool> Purposes, int? MaxPerWeek,
