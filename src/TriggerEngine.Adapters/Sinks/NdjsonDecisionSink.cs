@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
 using TriggerEngine.Adapters.Json;
 using TriggerEngine.Core.Decisions;
@@ -53,6 +55,9 @@ public sealed class NdjsonDecisionSink : IDecisionSink, IAsyncDisposable
         var newline = "\n"u8.ToArray();
         if (EndsWithoutNewline(Path)) await file.WriteAsync(newline); // a line cut by a crash stays alone on its line
         var flushed = new List<TaskCompletionSource>();
+        // Lines are written as UTF-8 into one reused buffer: no string or array per decision.
+        var lines = new ArrayBufferWriter<byte>(64 * 1024);
+        await using var json = new Utf8JsonWriter(lines);
         while (await _queue.Reader.WaitToReadAsync())
         {
             try
@@ -61,16 +66,24 @@ public sealed class NdjsonDecisionSink : IDecisionSink, IAsyncDisposable
                 {
                     foreach (var d in item.Decisions)
                     {
-                        await file.WriteAsync(Encoding.UTF8.GetBytes(DecisionJson.ToLine(d)));
-                        await file.WriteAsync(newline);
+                        json.Reset(lines);
+                        DecisionJson.Write(json, d);
+                        json.Flush();
+                        lines.Write(newline);
                     }
                     flushed.Add(item.Done);
+                    if (lines.WrittenCount < 1 << 20) continue;
+                    await file.WriteAsync(lines.WrittenMemory);
+                    lines.ResetWrittenCount();
                 }
+                await file.WriteAsync(lines.WrittenMemory);
+                lines.ResetWrittenCount();
                 await file.FlushAsync();
                 foreach (var done in flushed) done.TrySetResult();
             }
             catch (Exception ex)
             {
+                lines.ResetWrittenCount();
                 foreach (var done in flushed) done.TrySetException(ex);
             }
             flushed.Clear();
