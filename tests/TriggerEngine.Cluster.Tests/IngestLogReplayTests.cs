@@ -1,0 +1,107 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Microsoft.Data.Sqlite;
+using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Ingest;
+using TriggerEngine.Cluster.Persistence;
+using TriggerEngine.Cluster.Products;
+using TriggerEngine.Cluster.Timers;
+using TriggerEngine.Core.Events;
+
+namespace TriggerEngine.Cluster.Tests;
+
+/// <summary>
+/// After a restart the ingest log replays its journal (SQLite, Akka.Persistence.Sql) in the live order: request
+/// records overlap, but a catalog record goes alone, after everything before it is applied. Test probes stand where
+/// the shard regions are, so the test decides when each record is acknowledged.
+/// </summary>
+public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly string Dir = Path.Combine(Path.GetTempPath(), "trigger-engine-tests", Guid.NewGuid().ToString("N"));
+    private static readonly string Journal = new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "engine.db") }.ToString();
+    private static readonly DateTimeOffset T0 = new(2030, 1, 7, 10, 0, 0, TimeSpan.Zero);
+
+    public IngestLogReplayTests() : base(Settings(), "ingest-log-replay") { }
+
+    private static Config Settings()
+    {
+        Directory.CreateDirectory(Dir);
+        var te = "TriggerEngine.Cluster.Serialization.MessagePackAkkaSerializer, TriggerEngine.Cluster";
+        return ConfigurationFactory.ParseString($$"""
+            akka.actor.serializers.te = "{{te}}"
+            akka.actor.serialization-bindings {
+              "TriggerEngine.Cluster.Ingest.CallsRecord, TriggerEngine.Cluster" = te
+              "TriggerEngine.Cluster.Ingest.CatalogRecord, TriggerEngine.Cluster" = te
+              "TriggerEngine.Cluster.Ingest.LogMark, TriggerEngine.Cluster" = te
+            }
+            akka.persistence.journal.plugin = "akka.persistence.journal.sql"
+            akka.persistence.journal.sql {
+              connection-string = "{{Journal}}"
+              provider-name = "SQLite.MS"
+              auto-initialize = true
+              tag-write-mode = Csv
+            }
+            akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.sql"
+            akka.persistence.snapshot-store.sql {
+              connection-string = "{{Journal}}"
+              provider-name = "SQLite.MS"
+              auto-initialize = true
+            }
+            """).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
+    }
+
+    private static LoggedCall View(string customer, int minute) =>
+        new(customer, new ProductViewed($"{customer}-{minute}", T0.AddMinutes(minute), "sku-1", 10m, null, null), null);
+
+    private IActorRef StartLog(IStateStore store, IActorRef customers, IActorRef products, IActorRef timers, string name) =>
+        Sys.ActorOf(IngestLog.Props("replay-test", customers, products, timers, store, new JournalPurge("sqlite", Journal),
+            new IngestPressure(1_000_000), new EngineReadiness(), TimeSpan.FromHours(1)), name);
+
+    [Fact]
+    public async Task Given_requests_around_a_catalog_record_When_the_log_replays_after_a_restart_Then_the_catalog_record_goes_alone_in_its_place()
+    {
+        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state.db") }.ToString());
+        await store.InitializeAsync();
+        // Live: four records written, none applied (nobody answers), no checkpoint.
+        var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var live = StartLog(store, customers, products, timers, "live");
+        live.Tell(new AppendCalls([View("c1", 1)], null));
+        customers.ExpectMsg<IngestEvents>(e => e.Seq == 1, TimeSpan.FromSeconds(20)); // the first write creates the journal
+        live.Tell(new AppendCatalog([new CatalogUpdate("sku-1", 8m, "EUR", null, null, null, null, T0.AddMinutes(2))]));
+        products.FishForMessage(m => m is UpdateCatalog { Seq: 2 });
+        live.Tell(new AppendCalls([View("c2", 3)], null));
+        live.Tell(new AppendCalls([View("c3", 4)], null));
+        customers.FishForMessage(m => m is IngestEvents { Seq: 4 });
+        Watch(live);
+        Sys.Stop(live);
+        ExpectTerminated(live);
+
+        var (c, p, t) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var restarted = StartLog(store, c, p, t, "restarted");
+        var first = c.ExpectMsg<IngestEvents>(e => e.Seq == 1);
+        // The catalog record waits for record 1; a request arriving now is refused (it would overtake the replay).
+        p.ExpectMsg<RecordInterests>(r => r.Seq == 1);
+        p.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        restarted.Tell(new AppendCalls([View("c9", 9)], null), TestActor);
+        ExpectMsg<Status.Failure>();
+
+        c.Reply(new EventsIngested(first.CustomerId, 1, 0, 1));
+        p.Send(restarted, new ProductAck("sku-1", 1));
+        var catalog = p.ExpectMsg<UpdateCatalog>(u => u.Seq == 2);
+        c.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // nothing after the catalog record until it is applied
+
+        p.Reply(new ProductAck(catalog.ProductId, 2));
+        var later = new[] { c.ExpectMsg<IngestEvents>(), c.ExpectMsg<IngestEvents>() };
+        Assert.Equal([3L, 4L], later.Select(e => e.Seq).Order());
+        foreach (var e in later) restarted.Tell(new EventsIngested(e.CustomerId, 1, 0, e.Seq), c);
+        foreach (var r in p.ReceiveN(2).Cast<RecordInterests>()) restarted.Tell(new ProductAck(r.ProductId, r.Seq), p);
+        t.FishForMessage(m => m is LogRecovered);
+    }
+
+    protected override void AfterAll()
+    {
+        base.AfterAll();
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+}
