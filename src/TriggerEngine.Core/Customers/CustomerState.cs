@@ -58,10 +58,10 @@ public sealed class CustomerState
     }
 }
 
-public sealed record HistoryEntry(string Event, DateTimeOffset Timestamp, string MessageId);
+public readonly record struct HistoryEntry(string Event, DateTimeOffset Timestamp, string MessageId);
 
 /// <summary>A message that went out (ours or another system's); what the caps count.</summary>
-public sealed record SendMark(DateTimeOffset At, string Channel, string? Scenario, string? Purpose);
+public readonly record struct SendMark(DateTimeOffset At, string Channel, string? Scenario, string? Purpose);
 
 /// <summary>Bounded set of messageIds already applied: the dedup memory.</summary>
 public sealed class SeenMessages(int capacity)
@@ -98,7 +98,7 @@ public sealed class CartState(string cartId)
     public int ItemCount => Lines.Values.Sum(l => l.Quantity);
 }
 
-public sealed record ProductView(DateTimeOffset At, long? DurationMs, string MessageId);
+public readonly record struct ProductView(DateTimeOffset At, long? DurationMs, string MessageId);
 
 public sealed class BrowseWatch(string productId)
 {
@@ -121,7 +121,7 @@ public sealed class ProductMemory
     public string? Category { get; set; }
 }
 
-public sealed record OrderMark(string OrderId, DateTimeOffset At, string MessageId);
+public readonly record struct OrderMark(string OrderId, DateTimeOffset At, string MessageId);
 
 public sealed class OrderHistory
 {
