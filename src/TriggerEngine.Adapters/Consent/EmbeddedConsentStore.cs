@@ -89,14 +89,27 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
 
     // Channel and purpose names are a handful of words repeated in every record: one string each, not one per
     // record (a cached record is mostly these keys). Bounded, since the names come from requests.
+    private const int NameLimit = 1_000;
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Names = new(StringComparer.Ordinal);
+    private static int _namesAdded; // ConcurrentDictionary.Count takes every lock: not on each read
 
     private static Dictionary<string, bool> Shared(Dictionary<string, bool> flags)
     {
         var shared = new Dictionary<string, bool>(flags.Count, StringComparer.Ordinal);
-        foreach (var (name, on) in flags)
-            shared[Names.Count < 1_000 ? Names.GetOrAdd(name, name) : Names.GetValueOrDefault(name, name)] = on;
+        foreach (var (name, on) in flags) shared[SharedName(name)] = on;
         return shared;
+    }
+
+    private static string SharedName(string name)
+    {
+        if (Names.TryGetValue(name, out var known)) return known;
+        if (Volatile.Read(ref _namesAdded) >= NameLimit) return name;
+        if (Names.TryAdd(name, name))
+        {
+            Interlocked.Increment(ref _namesAdded);
+            return name;
+        }
+        return Names.GetValueOrDefault(name, name);
     }
 
     private sealed record StoredConsent(Dictionary<string, bool> Channels, Dictionary<string, bool> Purposes, int? MaxPerWeek,

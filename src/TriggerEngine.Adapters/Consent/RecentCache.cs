@@ -22,7 +22,7 @@ public sealed class RecentCache<TKey, TValue>(int capacity) where TKey : notnull
         if (_young.TryGetValue(key, out value!)) return true;
         if (!_old.TryGetValue(key, out value!)) return false;
         if (_young.TryAdd(key, value)) Wrote();
-        else value = _young[key]; // set meanwhile: that one is newer
+        else if (_young.TryGetValue(key, out var newer)) value = newer; // set meanwhile: that one is newer
         return true;
     }
 

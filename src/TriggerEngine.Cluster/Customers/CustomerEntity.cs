@@ -151,8 +151,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             var known = _state.InterestProducts.ToArray();
             try
             {
-                await Task.WhenAll(known.Select(pid =>
-                    _products.Ask<ProductAck>(new MergeInterests(pid, cmd.AnonymousKey, CustomerId), _askTimeout)));
+                await MoveInterests(cmd.AnonymousKey, known);
             }
             catch (Exception ex)
             {
@@ -170,8 +169,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             // The products the visitor showed interest in now know the interest as this customer's.
             products = handed.Events.SelectMany(e => ProductInterests.Of(cmd.AnonymousKey, e)).Select(i => i.ProductId)
                 .Distinct().ToArray();
-            await Task.WhenAll(products.Select(pid =>
-                _products.Ask<ProductAck>(new MergeInterests(pid, cmd.AnonymousKey, CustomerId), _askTimeout)));
+            await MoveInterests(cmd.AnonymousKey, products);
         }
         catch (Exception ex)
         {
@@ -185,6 +183,11 @@ public sealed class CustomerEntity : CheckpointedEntity
         Emit(step.Decisions, sender, new EventsIngested(CustomerId, handed.Events.Count, 0, cmd.Seq,
             [cmd.AnonymousKey], products));
     }
+
+    /// <summary>The products' interests recorded for the anonymous profile become this customer's.</summary>
+    private Task MoveInterests(string anonymousKey, IEnumerable<string> products) =>
+        Task.WhenAll(products.Select(pid =>
+            _products.Ask<ProductAck>(new MergeInterests(pid, anonymousKey, CustomerId), _askTimeout)));
 
     /// <summary>Idempotent: asked again by the same customer (a replay after a crash), it hands over the same
     /// events again; the customer's dedup memory makes the second absorb a no-op.</summary>

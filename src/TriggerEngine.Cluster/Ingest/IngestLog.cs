@@ -275,7 +275,8 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         _lastDispatched = seq;
         // Replayed records and catalog feeds were never admitted through the pressure gauge.
         var pending = new PendingRecord(Stopwatch.GetTimestamp(), replyTo, messages,
-            replyTo.IsNobody() || record is CatalogRecord ? 0 : events, IsBarrier(record));
+            replyTo.IsNobody() || record is CatalogRecord ? 0 : events,
+            barrier: replyTo.IsNobody() && IsBarrier(record)); // only the replay orders by it; spare live requests the scan
         if (messages == 0) Complete(seq, pending);
         else _pending[seq] = pending;
     }
