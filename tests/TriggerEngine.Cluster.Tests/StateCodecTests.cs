@@ -173,6 +173,28 @@ public sealed class StateCodecTests
     }
 
     [Fact]
+    public void Given_notifications_a_product_still_owes_When_round_tripped_Then_each_keeps_its_log_record_and_event()
+    {
+        var p = new ProductState("sku-1");
+        ProductCatalog.OnUpdate(p, new CatalogUpdate("sku-1", 20.50m, "EUR", true, "shoes", null, null, T0), Lookback);
+        OwedNotification[] owed =
+        [
+            new(7, "alice", new PriceDropped("drop:sku-1:1", T0.AddDays(1), "sku-1", 15m, 20.50m, T0, ["v-1"], "shoes")),
+            new(9, "bob", new BackInStockEvent("restock:sku-1:2", T0.AddDays(2), "sku-1", T0, ["s-1"], 20.50m, "shoes")),
+        ];
+
+        var bytes = StateCodec.EncodeProduct(p, owed);
+        StateCodec.DecodeProduct(p.ProductId, bytes, out var copy);
+
+        Assert.Equal(owed.Select(o => (o.Seq, o.CustomerId, o.Note.MessageId, o.Note.GetType())),
+            copy.Select(o => (o.Seq, o.CustomerId, o.Note.MessageId, o.Note.GetType())));
+        Assert.Equal(JsonSerializer.Serialize<object>(owed[0].Note), JsonSerializer.Serialize<object>(copy[0].Note));
+        Assert.Equal(bytes, StateCodec.EncodeProduct(StateCodec.DecodeProduct(p.ProductId, bytes), copy));
+        StateCodec.DecodeProduct(p.ProductId, StateCodec.EncodeProduct(p), out var none);
+        Assert.Empty(none);
+    }
+
+    [Fact]
     public void Given_payload_values_of_each_kind_When_round_tripped_Then_they_keep_their_types_and_print_the_same()
     {
         var payload = new Dictionary<string, object?>

@@ -136,13 +136,18 @@ public static class StateCodec
             d.Priority, d.FiredAt, d.DecidedAt, d.Reason, d.BasedOn, o.Payloads[d.Payload], d.DeferredUntil);
     }
 
-    public static byte[] EncodeProduct(ProductState p) =>
+    /// <param name="owed">Notifications the product still owes customers, each with the log record it came from.</param>
+    public static byte[] EncodeProduct(ProductState p, IReadOnlyCollection<OwedNotification>? owed = null) =>
         MessagePackSerializer.Serialize(new ProductDto(FormatVersion, p.Exists, p.Price, p.Currency, p.InStock,
             p.Category, p.PackSize, p.ConsumptionDays, p.UpdatedAt,
             p.Interests.Select(kv => new InterestDto(kv.Key, kv.Value.LastAt, kv.Value.LowestSeenPrice,
-                kv.Value.Evidence, kv.Value.WaitingSince, kv.Value.WaitingEvidence)).ToArray()), Options);
+                kv.Value.Evidence, kv.Value.WaitingSince, kv.Value.WaitingEvidence)).ToArray(),
+            owed?.Select(o => new OwedDto(o.Seq, o.CustomerId, o.Note)).ToArray() ?? []), Options);
 
-    public static ProductState DecodeProduct(string productId, ReadOnlyMemory<byte> bytes)
+    public static ProductState DecodeProduct(string productId, ReadOnlyMemory<byte> bytes) =>
+        DecodeProduct(productId, bytes, out _);
+
+    public static ProductState DecodeProduct(string productId, ReadOnlyMemory<byte> bytes, out IReadOnlyList<OwedNotification> owed)
     {
         CheckVersion(bytes, "product");
         var dto = MessagePackSerializer.Deserialize<ProductDto>(bytes, Options);
@@ -158,6 +163,7 @@ public static class StateCodec
             interest.WaitingEvidence.AddRange(i.WaitingEvidence);
             p.Interests.Add(i.CustomerId, interest);
         }
+        owed = (dto.Owed ?? []).Select(o => new OwedNotification(o.Seq, o.CustomerId, o.Note)).ToArray();
         return p;
     }
 
@@ -500,7 +506,12 @@ public static class StateCodec
         [property: Key(6)] string? PackSize,
         [property: Key(7)] double? ConsumptionDays,
         [property: Key(8)] DateTimeOffset? UpdatedAt,
-        [property: Key(9)] InterestDto[] Interests);
+        [property: Key(9)] InterestDto[] Interests,
+        [property: Key(10)] OwedDto[]? Owed);
+
+    [MessagePackObject]
+    private sealed record OwedDto([property: Key(0)] long Seq, [property: Key(1)] string CustomerId,
+        [property: Key(2)] CustomerEvent Note);
 
     [MessagePackObject]
     private sealed record InterestDto([property: Key(0)] string CustomerId, [property: Key(1)] DateTimeOffset LastAt,
@@ -511,3 +522,6 @@ public static class StateCodec
     private sealed record OutboxDecisionDto([property: Key(0)] int Version, [property: Key(1)] DecisionDto Decision,
         [property: Key(2)] List<IReadOnlyDictionary<string, object?>> Payloads);
 }
+
+/// <summary>A notification a product owes a customer, and the ingest-log record it came from.</summary>
+public sealed record OwedNotification(long Seq, string CustomerId, CustomerEvent Note);

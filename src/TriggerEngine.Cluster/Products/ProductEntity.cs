@@ -42,20 +42,18 @@ public sealed class ProductEntity : CheckpointedEntity
 
     protected override void Restore(ReadOnlyMemory<byte> state)
     {
-        var (product, unconfirmed, seqs) = MessagePack.MessagePackSerializer.Deserialize<(byte[], LoggedCall[], long[])>(
-            state, Serialization.MessagePackAkkaSerializer.Options);
-        _state = StateCodec.DecodeProduct(EntityId, product);
-        for (var i = 0; i < unconfirmed.Length; i++)
+        _state = StateCodec.DecodeProduct(EntityId, state, out var owed);
+        foreach (var o in owed)
         {
-            _unconfirmed[unconfirmed[i]] = (seqs[i], 0);
-            _toResend.Add((seqs[i], unconfirmed[i]));
+            var note = new LoggedCall(o.CustomerId, o.Note, null);
+            _unconfirmed[note] = (o.Seq, 0);
+            _toResend.Add((o.Seq, note));
         }
         _toResend.Sort((a, b) => a.Seq.CompareTo(b.Seq));
     }
 
-    protected override byte[] Encode() => MessagePack.MessagePackSerializer.Serialize(
-        (StateCodec.EncodeProduct(_state), _unconfirmed.Keys.ToArray(), _unconfirmed.Values.Select(v => v.Seq).ToArray()),
-        Serialization.MessagePackAkkaSerializer.Options);
+    protected override byte[] Encode() => StateCodec.EncodeProduct(_state,
+        _unconfirmed.Select(kv => new OwedNotification(kv.Value.Seq, kv.Key.CustomerId, kv.Key.Event)).ToArray());
 
     protected override void BeforeCheckpoint(long round)
     {
