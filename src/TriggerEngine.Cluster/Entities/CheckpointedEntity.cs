@@ -22,7 +22,7 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
     private (IActorRef ReplyTo, long Round, bool StopAfter)? _heldSave;
 
     private readonly ResidencyLimit? _residency;
-    private LinkedListNode<IActorRef>? _residencyNode;
+    private ResidencyLimit.Resident? _resident;
 
     protected CheckpointedEntity(EntityKind kind, string id, StateBatcher store, IActorRef checkpointer,
         ResidencyLimit? residency = null)
@@ -77,8 +77,8 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
             Become(Running);
             if (_residency is not null)
             {
-                var (node, evict) = _residency.Enter(Self);
-                _residencyNode = node;
+                var (resident, evict) = _residency.Enter(Self);
+                _resident = resident;
                 evict?.Tell(PassivateForRoom.Instance);
             }
             Loaded();
@@ -199,13 +199,13 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        if (_residencyNode is { } node) _residency!.Touch(node);
+        if (_resident is { } resident) ResidencyLimit.Touch(resident);
         return base.AroundReceive(receive, message);
     }
 
     protected override void PostStop()
     {
-        if (_residencyNode is { } node) _residency!.Leave(node);
+        if (_resident is { } resident) _residency!.Leave(resident);
         base.PostStop();
     }
 

@@ -1,0 +1,63 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using TriggerEngine.Cluster.Entities;
+
+namespace TriggerEngine.Cluster.Tests;
+
+/// <summary>The node's bound on resident entities: second-chance eviction (test probes stand in for entities).</summary>
+public sealed class ResidencyLimitTests : TestKit
+{
+    private IActorRef Entity() => CreateTestProbe().Ref;
+
+    [Fact]
+    public void Given_a_limit_When_more_entities_enter_Then_each_newcomer_past_it_evicts_one_and_the_count_stays_at_the_limit()
+    {
+        var limit = new ResidencyLimit(3);
+        var evicted = Enumerable.Range(0, 5).Select(_ => limit.Enter(Entity()).Evict).ToList();
+
+        Assert.Equal(3, evicted.Count(e => e is null));
+        Assert.Equal(2, evicted.Count(e => e is not null));
+        Assert.Equal(3, limit.Count);
+    }
+
+    [Fact]
+    public void Given_the_oldest_entity_was_used_since_it_entered_When_room_is_needed_Then_the_oldest_unused_one_goes()
+    {
+        var limit = new ResidencyLimit(3);
+        var (a, b, c) = (Entity(), Entity(), Entity());
+        var ra = limit.Enter(a).Resident;
+        limit.Enter(b);
+        limit.Enter(c);
+
+        ResidencyLimit.Touch(ra);
+        var evict = limit.Enter(Entity()).Evict;
+
+        Assert.Equal(b, evict);
+    }
+
+    [Fact]
+    public void Given_every_resident_was_used_When_room_is_needed_Then_one_of_them_goes_and_never_the_newcomer()
+    {
+        var limit = new ResidencyLimit(1);
+        var a = Entity();
+        ResidencyLimit.Touch(limit.Enter(a).Resident);
+
+        var evict = limit.Enter(Entity()).Evict;
+
+        Assert.Equal(a, evict);
+        Assert.Equal(1, limit.Count);
+    }
+
+    [Fact]
+    public void Given_an_entity_left_When_another_enters_Then_nothing_is_evicted()
+    {
+        var limit = new ResidencyLimit(2);
+        var ra = limit.Enter(Entity()).Resident;
+        limit.Enter(Entity());
+
+        limit.Leave(ra);
+
+        Assert.Null(limit.Enter(Entity()).Evict);
+        Assert.Equal(2, limit.Count);
+    }
+}
