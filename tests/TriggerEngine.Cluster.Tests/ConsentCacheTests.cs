@@ -66,6 +66,55 @@ public sealed class ConsentCacheTests : IDisposable
         Assert.Null(await store.GetAsync("nobody"));
     }
 
+    [Fact]
+    public async Task Given_many_concurrent_consents_When_each_PUT_returned_Then_a_store_opened_afresh_reads_every_one()
+    {
+        var path = Path.Combine(_dir, "consent.db");
+        var t = new DateTimeOffset(2030, 1, 7, 0, 0, 0, TimeSpan.Zero);
+        using (var store = new EmbeddedConsentStore(path, cacheSize: 8))
+            await Task.WhenAll(Enumerable.Range(0, 2_000).Select(i => store.PutAsync($"c{i}", Record(t.AddSeconds(i), email: i % 3 == 0)).AsTask()));
+
+        using var reopened = new EmbeddedConsentStore(path, cacheSize: 8);
+        var read = await Task.WhenAll(Enumerable.Range(0, 2_000).Select(i => reopened.GetAsync($"c{i}").AsTask()));
+        for (var i = 0; i < read.Length; i++)
+        {
+            Assert.NotNull(read[i]);
+            Assert.Equal(i % 3 == 0, read[i]!.Channels["email"]);
+            Assert.Equal(t.AddSeconds(i), read[i]!.UpdatedAt);
+        }
+    }
+
+    [Fact]
+    public async Task Given_an_older_and_a_newer_record_written_together_When_read_Then_the_newer_one_wins_in_memory_and_on_disk()
+    {
+        var path = Path.Combine(_dir, "consent.db");
+        var t = new DateTimeOffset(2030, 1, 7, 0, 0, 0, TimeSpan.Zero);
+        using (var store = new EmbeddedConsentStore(path))
+        {
+            await Task.WhenAll(store.PutAsync("c", Record(t.AddHours(1), email: false)).AsTask(),
+                store.PutAsync("c", Record(t, email: true)).AsTask());
+            Assert.False((await store.GetAsync("c"))!.Channels["email"]);
+        }
+        using var reopened = new EmbeddedConsentStore(path);
+        var onDisk = await reopened.GetAsync("c");
+        Assert.False(onDisk!.Channels["email"]);
+        Assert.Equal(t.AddHours(1), onDisk.UpdatedAt);
+    }
+
+    [Fact]
+    public async Task Given_a_deleted_consent_When_read_again_after_a_restart_Then_there_is_none()
+    {
+        var path = Path.Combine(_dir, "consent.db");
+        using (var store = new EmbeddedConsentStore(path))
+        {
+            await store.PutAsync("c", Record(new DateTimeOffset(2030, 1, 7, 0, 0, 0, TimeSpan.Zero)));
+            await store.DeleteAsync("c");
+            Assert.Null(await store.GetAsync("c"));
+        }
+        using var reopened = new EmbeddedConsentStore(path);
+        Assert.Null(await reopened.GetAsync("c"));
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

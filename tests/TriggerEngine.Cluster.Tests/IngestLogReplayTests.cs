@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Microsoft.Data.Sqlite;
 using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Entities;
 using TriggerEngine.Cluster.Ingest;
 using TriggerEngine.Cluster.Persistence;
 using TriggerEngine.Cluster.Products;
@@ -53,9 +54,40 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
     private static LoggedCall View(string customer, int minute) =>
         new(customer, new ProductViewed($"{customer}-{minute}", T0.AddMinutes(minute), "sku-1", 10m, null, null), null);
 
-    private IActorRef StartLog(IStateStore store, IActorRef customers, IActorRef products, IActorRef timers, string name) =>
-        Sys.ActorOf(IngestLog.Props("replay-test", customers, products, timers, store, new JournalPurge("sqlite", Journal),
-            new IngestPressure(1_000_000), new EngineReadiness(), TimeSpan.FromHours(1)), name);
+    private IActorRef StartLog(IStateStore store, IActorRef customers, IActorRef products, IActorRef timers, string name,
+        string logId = "replay-test", TimeSpan? roundTimeout = null) =>
+        Sys.ActorOf(IngestLog.Props(logId, customers, products, timers, store, new JournalPurge("sqlite", Journal),
+            new IngestPressure(1_000_000), new EngineReadiness(), TimeSpan.FromHours(1), roundTimeout), name);
+
+    [Fact]
+    public async Task Given_an_entity_that_never_answers_a_checkpoint_When_the_round_times_out_Then_the_next_round_asks_it_again_and_completes()
+    {
+        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-timeout.db") }.ToString());
+        await store.InitializeAsync();
+        var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var log = StartLog(store, customers, products, timers, "timeout", logId: "timeout-test", roundTimeout: TimeSpan.FromSeconds(1));
+        log.Tell(new AppendCalls([View("c1", 1)], null), TestActor);
+        var ingest = customers.ExpectMsg<IngestEvents>(TimeSpan.FromSeconds(20));
+        customers.Reply(new EventsIngested(ingest.CustomerId, 1, 0, ingest.Seq));
+        var interest = products.ExpectMsg<RecordInterests>();
+        products.Reply(new ProductAck(interest.ProductId, interest.Seq));
+        ExpectMsg<RecordApplied>();
+
+        log.Tell(CheckpointNow.Instance, TestActor);
+        var first = customers.ExpectMsg<Checkpoint>();   // this answer is lost
+        products.ExpectMsg<Checkpoint>(c => c.Round == first.Round);
+        products.Reply(new Checkpointed(first.Round, true));
+        ExpectNoMsg(TimeSpan.FromSeconds(2));            // the round waits, then fails: nothing is reported done
+
+        log.Tell(CheckpointNow.Instance, TestActor);
+        var again = customers.ExpectMsg<Checkpoint>(c => c.EntityId == "c1", TimeSpan.FromSeconds(5));
+        Assert.True(again.Round > first.Round);
+        customers.Reply(new Checkpointed(again.Round, true));
+        products.ExpectMsg<Checkpoint>(c => c.Round == again.Round); // the failed round's entities all go again
+        products.Reply(new Checkpointed(again.Round, true));
+        ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10));
+        ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10));
+    }
 
     [Fact]
     public async Task Given_requests_around_a_catalog_record_When_the_log_replays_after_a_restart_Then_the_catalog_record_goes_alone_in_its_place()

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using TriggerEngine.Core.Policy;
 using TriggerEngine.Core.Ports;
@@ -8,14 +9,21 @@ namespace TriggerEngine.Adapters.Consent;
 /// <summary>
 /// The embedded consent store: a SQLite table in the data directory (durable before <c>PUT</c> returns)
 /// with an in-process cache of the recently used records in front (<see cref="RecentCache{TKey,TValue}"/>:
-/// bounded, so memory does not grow with the number of customers). Writes are serialized.
+/// bounded, so memory does not grow with the number of customers).
+/// <para>Group commit and batched reads, as for entity state: one loop writes every <c>PUT</c> waiting into one
+/// transaction (one fsync for all of them; one transaction per record ran at ~4k/s), another reads the records
+/// of every cache miss waiting with one query (a customer activated for the first time misses the cache).</para>
 /// </summary>
 public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
 {
+    private const int MaxBatch = 500;
     private readonly SqliteConnection _db;
-    private readonly string _readConnection;
+    private readonly SqliteConnection _reader;
     private readonly RecentCache<string, ConsentRecord?> _cache;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<PendingRead> _reads = Channel.CreateUnbounded<PendingRead>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writeLoop;
+    private readonly Task _readLoop;
 
     public const int DefaultCacheSize = 200_000;
 
@@ -26,59 +34,142 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _db.Open();
-        // Reads take pooled read-only connections of their own: in WAL mode they never wait for the writer.
-        _readConnection = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, Mode = SqliteOpenMode.ReadOnly }.ToString();
         Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" +
              "CREATE TABLE IF NOT EXISTS consent (customer_id TEXT PRIMARY KEY, record TEXT NOT NULL, updated_at INTEGER NOT NULL);");
+        // Reads have a read-only connection of their own: in WAL mode they never wait for the writer.
+        _reader = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        _reader.Open();
+        _writeLoop = Task.Run(WriteLoop);
+        _readLoop = Task.Run(ReadLoop);
     }
 
-    public async ValueTask<ConsentRecord?> GetAsync(string customerId, CancellationToken cancellationToken = default)
+    public ValueTask<ConsentRecord?> GetAsync(string customerId, CancellationToken cancellationToken = default)
     {
-        if (_cache.TryGet(customerId, out var cached)) return cached;
-        await using var db = new SqliteConnection(_readConnection);
-        await db.OpenAsync(cancellationToken);
-        await using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT record FROM consent WHERE customer_id = $id";
-        cmd.Parameters.AddWithValue("$id", customerId);
-        var json = await cmd.ExecuteScalarAsync(cancellationToken) as string;
-        var record = json is null ? null : Deserialize(json);
-        // A write that raced this read already set the entry; it is newer, keep it.
-        return _cache.Offer(customerId, record, (existing, read) => existing is not null && (read is null || existing.UpdatedAt >= read.UpdatedAt));
+        if (_cache.TryGet(customerId, out var cached)) return ValueTask.FromResult(cached);
+        var read = new PendingRead(customerId);
+        return _reads.Writer.TryWrite(read)
+            ? new ValueTask<ConsentRecord?>(read.Done.Task.WaitAsync(cancellationToken))
+            : ValueTask.FromException<ConsentRecord?>(new ObjectDisposedException(nameof(EmbeddedConsentStore)));
     }
 
     public async ValueTask<ConsentRecord> PutAsync(string customerId, ConsentRecord record, CancellationToken cancellationToken = default)
     {
         var stored = await GetAsync(customerId, cancellationToken);
         if (!ConsentRecord.Supersedes(record, stored)) return stored!;
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "INSERT INTO consent (customer_id, record, updated_at) VALUES ($id, $r, $u) " +
-                              "ON CONFLICT(customer_id) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at " +
-                              "WHERE excluded.updated_at >= consent.updated_at";
-            cmd.Parameters.AddWithValue("$id", customerId);
-            cmd.Parameters.AddWithValue("$r", JsonSerializer.Serialize(record));
-            cmd.Parameters.AddWithValue("$u", record.UpdatedAt.UtcTicks);
-            cmd.ExecuteNonQuery();
-            _cache.Set(customerId, record);
-            return record;
-        }
-        finally { _gate.Release(); }
+        var write = new PendingWrite(customerId, record);
+        if (!_writes.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(EmbeddedConsentStore));
+        await write.Done.Task.WaitAsync(cancellationToken);
+        return record;
     }
 
     public async ValueTask DeleteAsync(string customerId, CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
+        var delete = new PendingWrite(customerId, null);
+        if (!_writes.Writer.TryWrite(delete)) throw new ObjectDisposedException(nameof(EmbeddedConsentStore));
+        await delete.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Writes in the order they were handed in, so of two writes of a customer the later one wins
+    /// (upserts also keep the newer <c>updatedAt</c>).</summary>
+    private async Task WriteLoop()
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "DELETE FROM consent WHERE customer_id = $id";
-            cmd.Parameters.AddWithValue("$id", customerId);
-            cmd.ExecuteNonQuery();
-            _cache.Remove(customerId);
+            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var w)) batch.Add(w);
+            try
+            {
+                using (var tx = _db.BeginTransaction())
+                {
+                    using var upsert = _db.CreateCommand();
+                    upsert.CommandText = "INSERT INTO consent (customer_id, record, updated_at) VALUES ($id, $r, $u) " +
+                                         "ON CONFLICT(customer_id) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at " +
+                                         "WHERE excluded.updated_at >= consent.updated_at";
+                    var (uid, ur, uu) = (upsert.Parameters.Add("$id", SqliteType.Text), upsert.Parameters.Add("$r", SqliteType.Text),
+                        upsert.Parameters.Add("$u", SqliteType.Integer));
+                    using var delete = _db.CreateCommand();
+                    delete.CommandText = "DELETE FROM consent WHERE customer_id = $id";
+                    var did = delete.Parameters.Add("$id", SqliteType.Text);
+                    foreach (var w in batch)
+                    {
+                        if (w.Record is { } record)
+                        {
+                            (uid.Value, ur.Value, uu.Value) = (w.CustomerId, JsonSerializer.Serialize(record), record.UpdatedAt.UtcTicks);
+                            upsert.ExecuteNonQuery();
+                        }
+                        else
+                        {
+                            did.Value = w.CustomerId;
+                            delete.ExecuteNonQuery();
+                        }
+                    }
+                    tx.Commit();
+                }
+                foreach (var w in batch)
+                {
+                    if (w.Record is { } record)
+                        _cache.Offer(w.CustomerId, record, (existing, incoming) => existing is not null && existing.UpdatedAt > incoming!.UpdatedAt);
+                    else _cache.Remove(w.CustomerId);
+                    w.Done.TrySetResult();
+                }
+            }
+            catch (Exception ex)
+            {
+                foreach (var w in batch) w.Done.TrySetException(ex);
+            }
+            batch.Clear();
         }
-        finally { _gate.Release(); }
+    }
+
+    private async Task ReadLoop()
+    {
+        var batch = new List<PendingRead>(MaxBatch);
+        while (await _reads.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && _reads.Reader.TryRead(out var r)) batch.Add(r);
+            try
+            {
+                var found = new Dictionary<string, ConsentRecord>(StringComparer.Ordinal);
+                var ids = batch.Select(r => r.CustomerId).Distinct(StringComparer.Ordinal).ToList();
+                using (var cmd = _reader.CreateCommand())
+                {
+                    var names = new string[ids.Count];
+                    for (var i = 0; i < ids.Count; i++)
+                    {
+                        names[i] = "$p" + i;
+                        cmd.Parameters.AddWithValue(names[i], ids[i]);
+                    }
+                    cmd.CommandText = $"SELECT customer_id, record FROM consent WHERE customer_id IN ({string.Join(',', names)})";
+                    using var reader = cmd.ExecuteReader();
+                    while (reader.Read()) found[reader.GetString(0)] = Deserialize(reader.GetString(1));
+                }
+                foreach (var r in batch)
+                {
+                    // A write that raced this read already set the entry; it is newer, keep it.
+                    var record = _cache.Offer(r.CustomerId, found.GetValueOrDefault(r.CustomerId),
+                        (existing, read) => existing is not null && (read is null || existing.UpdatedAt >= read.UpdatedAt));
+                    r.Done.TrySetResult(record);
+                }
+            }
+            catch (Exception ex)
+            {
+                foreach (var r in batch) r.Done.TrySetException(ex);
+            }
+            batch.Clear();
+        }
+    }
+
+    private sealed class PendingWrite(string customerId, ConsentRecord? record)
+    {
+        public string CustomerId { get; } = customerId;
+        public ConsentRecord? Record { get; } = record;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed class PendingRead(string customerId)
+    {
+        public string CustomerId { get; } = customerId;
+        public TaskCompletionSource<ConsentRecord?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private static ConsentRecord Deserialize(string json)
@@ -122,9 +213,13 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
         cmd.ExecuteNonQuery();
     }
 
+    /// <summary>Finishes the writes handed in, then closes.</summary>
     public void Dispose()
     {
+        _writes.Writer.TryComplete();
+        _reads.Writer.TryComplete();
+        Task.WhenAll(_writeLoop, _readLoop).GetAwaiter().GetResult();
+        _reader.Dispose();
         _db.Dispose();
-        _gate.Dispose();
     }
 }

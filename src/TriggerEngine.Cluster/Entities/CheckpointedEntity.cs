@@ -168,8 +168,9 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
     {
         if (!Dirty)
         {
+            // A checkpoint that joined a stop still hears back, or its round would wait for ever.
+            if (round > 0) replyTo.Tell(new Checkpointed(round, true));
             if (stopAfter) StopNow();
-            else replyTo.Tell(new Checkpointed(round, true));
             return;
         }
         var version = _version;
@@ -190,6 +191,7 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         if (s.Error is not null) Log.Error(s.Error, "Saving {0}:{1} failed", _kind, EntityId);
         if (s.StopAfter)
         {
+            if (s.Round > 0) s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null));
             if (s.Error is null) StopNow();
             else Save(ActorRefs.Nobody, 0, stopAfter: true); // retry: stopping must not lose the change
             return;

@@ -34,6 +34,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private readonly IngestPressure _pressure;
     private readonly EngineReadiness _readiness;
     private readonly TimeSpan _interval;
+    private readonly TimeSpan _roundTimeout;
     private readonly string _checkpointKey;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -54,8 +55,10 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     public override string PersistenceId { get; }
 
     public IngestLog(string logId, IActorRef customers, IActorRef products, IActorRef timers, IStateStore store,
-        JournalPurge purge, IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval)
+        JournalPurge purge, IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval,
+        TimeSpan? roundTimeout = null)
     {
+        _roundTimeout = roundTimeout ?? DefaultRoundTimeout;
         PersistenceId = "ingest-log-" + logId;
         _checkpointKey = "log-checkpoint/" + logId;
         _customers = customers;
@@ -135,6 +138,15 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
             StartRound();
         });
         Command<CheckpointTick>(_ => StartRound());
+        Command<RoundTimedOut>(t =>
+        {
+            if (_round is not { } round || round.Number != t.Round || round.Remaining <= 0) return;
+            // An entity that never answers must not stop checkpoints for good (the log would never be truncated):
+            // the round fails, and its entities and waiters go into the next one.
+            _log.Warning("Checkpoint {0}: {1} of {2} entities did not answer within {3}; retrying them in the next round",
+                round.Number, round.Remaining, round.Customers.Count + round.Products.Count, _roundTimeout);
+            EndRound(ok: false);
+        });
         Command<Checkpointed>(OnCheckpointed);
         Command<CheckpointStored>(OnCheckpointStored);
         Command<CheckpointStoreFailed>(f =>
@@ -310,6 +322,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         (_dirtyCustomers, _dirtyProducts, _nextRoundWaiters) = (new(), new(), new());
         _round = round;
         round.StartedAt = Stopwatch.GetTimestamp();
+        Timers.StartSingleTimer("round-timeout", new RoundTimedOut(round.Number), _roundTimeout);
         foreach (var id in round.Customers) _customers.Tell(new Checkpoint(id, round.Number));
         foreach (var id in round.Products) _products.Tell(new Checkpoint(id, round.Number));
         if (round.Remaining == 0) SaveCheckpoint(round);
@@ -361,10 +374,14 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         _nextRoundWaiters.AddRange(round.Waiters);
     }
 
+    /// <summary>How long a checkpoint round waits for its entities before it fails and they go into the next.</summary>
+    public static readonly TimeSpan DefaultRoundTimeout = TimeSpan.FromSeconds(60);
+
     public static Props Props(string logId, IActorRef customers, IActorRef products, IActorRef timers, IStateStore store,
-        JournalPurge purge, IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval) =>
+        JournalPurge purge, IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval,
+        TimeSpan? roundTimeout = null) =>
         Akka.Actor.Props.Create(() => new IngestLog(logId, customers, products, timers, store, purge, pressure, readiness,
-            checkpointInterval));
+            checkpointInterval, roundTimeout));
 
     private sealed class PendingRecord(long dispatchedAt, IActorRef replyTo, int remaining, int events, bool barrier)
     {
@@ -394,6 +411,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         public static readonly CheckpointTick Instance = new();
     }
 
+    private sealed record RoundTimedOut(long Round);
     private sealed record CheckpointStored(long Round);
     private sealed record CheckpointStoreFailed(long Round, Exception Cause);
     private sealed record LogTruncated(Exception? Error);

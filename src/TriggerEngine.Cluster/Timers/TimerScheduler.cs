@@ -19,6 +19,11 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
     public const int PageSize = 1_000;
 
     private readonly SortedSet<(DateTimeOffset Due, string CustomerId)> _queue = new();
+
+    /// <summary>Every row of the state table due by then (Unix ms, the table's unit) has been read once since the
+    /// start: the next scan starts after it. Without it every clock move re-read the rows of customers already
+    /// woken (their rows change only at their next save): with 1M customers, 20 % of the CPU.</summary>
+    private long? _scannedThroughMs;
     private readonly Dictionary<string, DateTimeOffset?> _resident = new();
     private readonly IActorRef _customers;
     private readonly IStateStore _store;
@@ -101,9 +106,9 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
 
     /// <summary>The customers whose saved next due time is at or before <paramref name="until"/>, page by page in
     /// (due, id) order.</summary>
-    private async IAsyncEnumerable<IReadOnlyList<(string Id, DateTimeOffset Due)>> DuePages(DateTimeOffset until)
+    private async IAsyncEnumerable<IReadOnlyList<(string Id, DateTimeOffset Due)>> DuePages(DateTimeOffset until,
+        (DateTimeOffset, string)? after = null)
     {
-        (DateTimeOffset, string)? after = null;
         while (true)
         {
             var page = await _store.DueAsync("c", until, after, PageSize);
@@ -178,6 +183,9 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
 
     private void Forget(string customerId)
     {
+        // Fell asleep with a timer due where the table is not scanned again: memory keeps it until it fires
+        // (the wake-up loads the customer again).
+        if (_resident.TryGetValue(customerId, out var due) && due is { } d && d.ToUnixTimeMilliseconds() <= _scannedThroughMs) return;
         if (_resident.Remove(customerId, out var old) && old is { } o) _queue.Remove((o, customerId));
     }
 
@@ -200,9 +208,13 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
             woken += fired;
             if (!ok) return woken;
         }
+        var untilMs = until.ToUnixTimeMilliseconds();
+        if (untilMs <= _scannedThroughMs) return woken;
         try
         {
-            await foreach (var page in DuePages(until))
+            // Rows up to the last complete scan were read then: start one millisecond after it.
+            (DateTimeOffset, string)? after = _scannedThroughMs is { } s ? (DateTimeOffset.FromUnixTimeMilliseconds(s + 1), "") : null;
+            await foreach (var page in DuePages(until, after))
             {
                 // A resident customer's row may be older than its memory; memory decides for those.
                 var asleep = page.Where(r => !_resident.ContainsKey(r.Id)).Select(r => r.Id).ToList();
@@ -210,6 +222,7 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
                 woken += fired;
                 if (!ok) return woken;
             }
+            _scannedThroughMs = untilMs;
         }
         catch (Exception ex)
         {
