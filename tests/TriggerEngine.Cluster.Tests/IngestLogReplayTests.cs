@@ -60,6 +60,66 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
             new IngestPressure(1_000_000), new EngineReadiness(), TimeSpan.FromHours(1), roundTimeout), name);
 
     [Fact]
+    public async Task Given_an_entity_that_saved_and_stopped_When_the_next_round_starts_Then_it_is_not_started_again_to_be_asked()
+    {
+        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-stopped.db") }.ToString());
+        await store.InitializeAsync();
+        var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var log = StartLog(store, customers, products, timers, "stopped", logId: "stopped-test");
+        log.Tell(new AppendCalls([View("c1", 1), View("c2", 2)], null), TestActor);
+        foreach (var ingest in customers.ReceiveN(2, TimeSpan.FromSeconds(20)).Cast<IngestEvents>())
+            log.Tell(new EventsIngested(ingest.CustomerId, 1, 0, ingest.Seq), customers);
+        var interest = products.ExpectMsg<RecordInterests>();
+        products.Reply(new ProductAck(interest.ProductId, interest.Seq));
+        ExpectMsg<RecordApplied>();
+
+        log.Tell(new SavedAndStopped(EntityKind.Customer, "c1"), customers);
+        log.Tell(CheckpointNow.Instance, TestActor);
+
+        var asked = customers.ExpectMsg<Checkpoint>();
+        Assert.Equal("c2", asked.EntityId);
+        customers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        log.Tell(new Checkpointed(asked.Round, true), customers);
+        products.ExpectMsg<Checkpoint>(c => c.Round == asked.Round);
+        products.Reply(new Checkpointed(asked.Round, true));
+        ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Given_a_round_under_way_When_one_entity_stops_after_saving_and_another_never_answers_Then_the_stop_counts_and_only_the_silent_one_is_asked_again()
+    {
+        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-midround.db") }.ToString());
+        await store.InitializeAsync();
+        var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var log = StartLog(store, customers, products, timers, "midround", logId: "midround-test", roundTimeout: TimeSpan.FromSeconds(1));
+        log.Tell(new AppendCalls([View("c1", 1), View("c2", 2), View("c3", 3)], null), TestActor);
+        foreach (var ingest in customers.ReceiveN(3, TimeSpan.FromSeconds(20)).Cast<IngestEvents>())
+            log.Tell(new EventsIngested(ingest.CustomerId, 1, 0, ingest.Seq), customers);
+        var interest = products.ExpectMsg<RecordInterests>();
+        products.Reply(new ProductAck(interest.ProductId, interest.Seq));
+        ExpectMsg<RecordApplied>();
+
+        log.Tell(CheckpointNow.Instance, TestActor);
+        var asked = customers.ReceiveN(3).Cast<Checkpoint>().ToList();
+        var round = asked[0].Round;
+        products.ExpectMsg<Checkpoint>();
+        log.Tell(new Checkpointed(round, true, EntityKind.Product, "sku-1"), products);
+        log.Tell(new SavedAndStopped(EntityKind.Customer, "c1"), customers);             // stopped meanwhile
+        log.Tell(new Checkpointed(round, true, EntityKind.Customer, "c1"), customers);   // its new incarnation: not twice
+        log.Tell(new Checkpointed(round, true, EntityKind.Customer, "c2"), customers);
+        ExpectNoMsg(TimeSpan.FromSeconds(2));                                            // c3 is silent: the round fails
+
+        log.Tell(CheckpointNow.Instance, TestActor);
+        var again = customers.ExpectMsg<Checkpoint>(TimeSpan.FromSeconds(5));
+        Assert.Equal("c3", again.EntityId);
+        customers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        products.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        log.Tell(new Checkpointed(again.Round, true, EntityKind.Customer, "c3"), customers);
+        ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10));
+        ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task Given_an_entity_that_never_answers_a_checkpoint_When_the_round_times_out_Then_the_next_round_asks_it_again_and_completes()
     {
         await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-timeout.db") }.ToString());

@@ -158,7 +158,7 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         // round replaces an older one, which hears it was not saved (and retries).
         if (_heldSave is { } held)
         {
-            if (held.Round > 0 && round > 0) held.ReplyTo.Tell(new Checkpointed(held.Round, false));
+            if (held.Round > 0 && round > 0) held.ReplyTo.Tell(new Checkpointed(held.Round, false, Kind, EntityId));
             _heldSave = (round > 0 ? replyTo : held.ReplyTo, Math.Max(held.Round, round), held.StopAfter || stopAfter);
         }
         else _heldSave = (replyTo, round, stopAfter);
@@ -169,8 +169,12 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         if (!Dirty)
         {
             // A checkpoint that joined a stop still hears back, or its round would wait for ever.
-            if (round > 0) replyTo.Tell(new Checkpointed(round, true));
-            if (stopAfter) StopNow();
+            if (round > 0) replyTo.Tell(new Checkpointed(round, true, Kind, EntityId));
+            if (stopAfter)
+            {
+                Checkpointer.Tell(new SavedAndStopped(Kind, EntityId));
+                StopNow();
+            }
             return;
         }
         var version = _version;
@@ -191,12 +195,16 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         if (s.Error is not null) Log.Error(s.Error, "Saving {0}:{1} failed", _kind, EntityId);
         if (s.StopAfter)
         {
-            if (s.Round > 0) s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null));
-            if (s.Error is null) StopNow();
+            if (s.Round > 0) s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null, Kind, EntityId));
+            if (s.Error is null)
+            {
+                Checkpointer.Tell(new SavedAndStopped(Kind, EntityId));
+                StopNow();
+            }
             else Save(ActorRefs.Nobody, 0, stopAfter: true); // retry: stopping must not lose the change
             return;
         }
-        s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null));
+        s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null, Kind, EntityId));
     }
 
     protected override bool AroundReceive(Receive receive, object message)

@@ -116,7 +116,10 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
             _log.Warning("Record {0}: {1} failed: {2}", f.Seq, f.EntityId, f.Reason);
             Acknowledged(f.Seq, f.Reason);
         });
-        Command<MarkDirty>(m => (m.Kind == EntityKind.Customer ? _dirtyCustomers : _dirtyProducts).Add(m.Id));
+        // Block bodies: HashSet.Add/Remove return bool, which would make the lambda a Func<T, bool> handler and
+        // count every entity already in the set as an unhandled message.
+        Command<MarkDirty>(m => { (m.Kind == EntityKind.Customer ? _dirtyCustomers : _dirtyProducts).Add(m.Id); });
+        Command<SavedAndStopped>(OnSavedAndStopped);
         Command<EraseThroughLog>(e =>
         {
             var replyTo = Sender;
@@ -143,8 +146,10 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
             if (_round is not { } round || round.Number != t.Round || round.Remaining <= 0) return;
             // An entity that never answers must not stop checkpoints for good (the log would never be truncated):
             // the round fails, and its entities and waiters go into the next one.
-            _log.Warning("Checkpoint {0}: {1} of {2} entities did not answer within {3}; retrying them in the next round",
-                round.Number, round.Remaining, round.Customers.Count + round.Products.Count, _roundTimeout);
+            var waitingFor = round.Customers.Where(id => !round.Answered.Contains((EntityKind.Customer, id))).Select(id => "customer " + id)
+                .Concat(round.Products.Where(id => !round.Answered.Contains((EntityKind.Product, id))).Select(id => "product " + id)).Take(5);
+            _log.Warning("Checkpoint {0}: {1} of {2} entities did not answer within {3} (e.g. {4}); retrying them in the next round",
+                round.Number, round.Remaining, round.Customers.Count + round.Products.Count, _roundTimeout, string.Join(", ", waitingFor));
             EndRound(ok: false);
         });
         Command<Checkpointed>(OnCheckpointed);
@@ -331,10 +336,35 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private void OnCheckpointed(Checkpointed c)
     {
         if (_round is not { } round || c.Round != round.Number) return;
+        if (c is { Kind: { } kind, EntityId: { } id })
+        {
+            // Counted already: it stopped after saving (SavedAndStopped), or a new incarnation answers again.
+            if (!round.Answered.Add((kind, id))) return;
+            if (c.Ok) round.Saved.Add((kind, id));
+        }
         if (!c.Ok) round.Failed = true;
+        CountAnswer(round);
+    }
+
+    private void CountAnswer(Round round)
+    {
         if (--round.Remaining > 0) return;
         if (round.Failed) EndRound(ok: false);
         else SaveCheckpoint(round);
+    }
+
+    /// <summary>An entity that saved everything it applied and stopped: out of the next round's set, and an answer
+    /// to the current round if that asked it (its records up to the round's position were applied before the round
+    /// started, so the save holds them). Its checkpoint request may yet start a new incarnation; that answer is
+    /// not counted twice.</summary>
+    private void OnSavedAndStopped(SavedAndStopped s)
+    {
+        var customer = s.Kind == EntityKind.Customer;
+        (customer ? _dirtyCustomers : _dirtyProducts).Remove(s.EntityId);
+        if (_round is not { } round || round.Remaining <= 0 || !(customer ? round.Customers : round.Products).Contains(s.EntityId)) return;
+        if (!round.Answered.Add((s.Kind, s.EntityId))) return;
+        round.Saved.Add((s.Kind, s.EntityId));
+        CountAnswer(round);
     }
 
     private void SaveCheckpoint(Round round) =>
@@ -368,9 +398,11 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
             if (_nextRoundWaiters.Count > 0) StartRound();
             return;
         }
-        // Nothing is lost: the same entities are asked again next round, and the waiters wait for it.
-        _dirtyCustomers.UnionWith(round.Customers);
-        _dirtyProducts.UnionWith(round.Products);
+        // Nothing is lost: the entities that did not save are asked again next round, and the waiters wait for it.
+        // (Asking again the ones that saved would restart every stopped one: at 1M customers a failed round's
+        // set then grew round after round.)
+        _dirtyCustomers.UnionWith(round.Customers.Where(id => !round.Saved.Contains((EntityKind.Customer, id))));
+        _dirtyProducts.UnionWith(round.Products.Where(id => !round.Saved.Contains((EntityKind.Product, id))));
         _nextRoundWaiters.AddRange(round.Waiters);
     }
 
@@ -402,6 +434,8 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         public HashSet<string> Products { get; } = products;
         public List<(IActorRef ReplyTo, object Reply)> Waiters { get; } = waiters;
         public int Remaining { get; set; } = customers.Count + products.Count;
+        public HashSet<(EntityKind, string)> Answered { get; } = new();
+        public HashSet<(EntityKind, string)> Saved { get; } = new();
         public bool Failed { get; set; }
         public long StartedAt { get; set; }
     }

@@ -45,4 +45,10 @@ public sealed record CheckpointDone(long Through);
 /// include it in the next checkpoint.</summary>
 public sealed record MarkDirty(EntityKind Kind, string Id);
 
+/// <summary>To the checkpointer: this entity saved everything it applied and stopped. It leaves the set of entities
+/// the next round asks: asking it would start it again only to hear "nothing changed", and with most customers
+/// not resident (1M known, 100k resident) that re-activated tens of thousands per round until rounds timed out.
+/// A later incarnation that applies anything acknowledges it and is marked again.</summary>
+public sealed record SavedAndStopped(EntityKind Kind, string EntityId);
+
 public enum EntityKind { Customer, Product }
