@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.TestKit;
 using Microsoft.Data.Sqlite;
 using TriggerEngine.Cluster.Customers;
 using TriggerEngine.Cluster.Entities;
@@ -59,19 +60,29 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
         Sys.ActorOf(IngestLog.Props(logId, customers, products, timers, store, new JournalPurge("sqlite", Journal),
             new IngestPressure(1_000_000), new EngineReadiness(), TimeSpan.FromHours(1), roundTimeout), name);
 
+    /// <summary>A live log over a fresh state store with probes as regions, one request of views by
+    /// <paramref name="customers"/> written and acknowledged by everyone it went to.</summary>
+    private async Task<(SqliteStateStore Store, IActorRef Log, TestProbe Customers, TestProbe Products)> LogWithAppliedViews(
+        string name, TimeSpan? roundTimeout, params string[] customers)
+    {
+        var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, $"state-{name}.db") }.ToString());
+        await store.InitializeAsync();
+        var (c, p) = (CreateTestProbe(), CreateTestProbe());
+        var log = StartLog(store, c, p, CreateTestProbe(), name, logId: name + "-test", roundTimeout: roundTimeout);
+        log.Tell(new AppendCalls(customers.Select((id, i) => View(id, i + 1)).ToArray(), null), TestActor);
+        foreach (var ingest in c.ReceiveN(customers.Length, TimeSpan.FromSeconds(20)).Cast<IngestEvents>())
+            log.Tell(new EventsIngested(ingest.CustomerId, 1, 0, ingest.Seq), c);
+        var interest = p.ExpectMsg<RecordInterests>();
+        p.Reply(new ProductAck(interest.ProductId, interest.Seq));
+        ExpectMsg<RecordApplied>();
+        return (store, log, c, p);
+    }
+
     [Fact]
     public async Task Given_an_entity_that_saved_and_stopped_When_the_next_round_starts_Then_it_is_not_started_again_to_be_asked()
     {
-        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-stopped.db") }.ToString());
-        await store.InitializeAsync();
-        var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        var log = StartLog(store, customers, products, timers, "stopped", logId: "stopped-test");
-        log.Tell(new AppendCalls([View("c1", 1), View("c2", 2)], null), TestActor);
-        foreach (var ingest in customers.ReceiveN(2, TimeSpan.FromSeconds(20)).Cast<IngestEvents>())
-            log.Tell(new EventsIngested(ingest.CustomerId, 1, 0, ingest.Seq), customers);
-        var interest = products.ExpectMsg<RecordInterests>();
-        products.Reply(new ProductAck(interest.ProductId, interest.Seq));
-        ExpectMsg<RecordApplied>();
+        var (store, log, customers, products) = await LogWithAppliedViews("stopped", null, "c1", "c2");
+        await using var _ = store;
 
         log.Tell(new SavedAndStopped(EntityKind.Customer, "c1"), customers);
         log.Tell(CheckpointNow.Instance, TestActor);
@@ -88,16 +99,8 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Given_a_round_under_way_When_one_entity_stops_after_saving_and_another_never_answers_Then_the_stop_counts_and_only_the_silent_one_is_asked_again()
     {
-        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-midround.db") }.ToString());
-        await store.InitializeAsync();
-        var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        var log = StartLog(store, customers, products, timers, "midround", logId: "midround-test", roundTimeout: TimeSpan.FromSeconds(1));
-        log.Tell(new AppendCalls([View("c1", 1), View("c2", 2), View("c3", 3)], null), TestActor);
-        foreach (var ingest in customers.ReceiveN(3, TimeSpan.FromSeconds(20)).Cast<IngestEvents>())
-            log.Tell(new EventsIngested(ingest.CustomerId, 1, 0, ingest.Seq), customers);
-        var interest = products.ExpectMsg<RecordInterests>();
-        products.Reply(new ProductAck(interest.ProductId, interest.Seq));
-        ExpectMsg<RecordApplied>();
+        var (store, log, customers, products) = await LogWithAppliedViews("midround", TimeSpan.FromSeconds(1), "c1", "c2", "c3");
+        await using var _ = store;
 
         log.Tell(CheckpointNow.Instance, TestActor);
         var asked = customers.ReceiveN(3).Cast<Checkpoint>().ToList();
@@ -122,16 +125,8 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Given_an_entity_that_never_answers_a_checkpoint_When_the_round_times_out_Then_the_next_round_asks_it_again_and_completes()
     {
-        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-timeout.db") }.ToString());
-        await store.InitializeAsync();
-        var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        var log = StartLog(store, customers, products, timers, "timeout", logId: "timeout-test", roundTimeout: TimeSpan.FromSeconds(1));
-        log.Tell(new AppendCalls([View("c1", 1)], null), TestActor);
-        var ingest = customers.ExpectMsg<IngestEvents>(TimeSpan.FromSeconds(20));
-        customers.Reply(new EventsIngested(ingest.CustomerId, 1, 0, ingest.Seq));
-        var interest = products.ExpectMsg<RecordInterests>();
-        products.Reply(new ProductAck(interest.ProductId, interest.Seq));
-        ExpectMsg<RecordApplied>();
+        var (store, log, customers, products) = await LogWithAppliedViews("timeout", TimeSpan.FromSeconds(1), "c1");
+        await using var _ = store;
 
         log.Tell(CheckpointNow.Instance, TestActor);
         var first = customers.ExpectMsg<Checkpoint>();   // this answer is lost
