@@ -3,6 +3,7 @@
 # start it again on the same data directory and port, let the replayer retry what was not acknowledged,
 # then compare the decision file with the oracle.
 #   perf/crash-drill.sh TRAFFIC_DIR [KILL_AFTER_SECONDS=20] [PORT=5391] [DATA_DIR=/tmp/te-crash-drill] [replay options...]
+# Engine settings beyond the drill's own go in ENGINE_ARGS, e.g. ENGINE_ARGS="--Cluster:CheckpointInterval 00:00:03".
 set -euo pipefail
 traffic=${1:?traffic directory (from the load tool generate command)}
 kill_after=${2:-20}
@@ -18,7 +19,7 @@ dotnet build -c Release "$root/perf/TriggerEngine.LoadTool" >/dev/null
 start_engine() {
   dotnet "$engine_dll" --clock event --data "$data" --urls "http://127.0.0.1:$port" \
     --Sinks:Ndjson:Outcomes:0 sent --Sinks:Ndjson:Outcomes:1 suppressed --Sinks:Ndjson:Outcomes:2 deferred \
-    --Engine:AllowedLateness 06:00:00 >> "$data.log" 2>&1 &
+    --Engine:AllowedLateness 06:00:00 ${ENGINE_ARGS:-} >> "$data.log" 2>&1 &
   echo $! > "$data.pid"
 }
 wait_ready() {
