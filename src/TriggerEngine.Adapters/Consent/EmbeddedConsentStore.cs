@@ -41,10 +41,12 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
         _db.Open();
         Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" +
              "CREATE TABLE IF NOT EXISTS consent (customer_id TEXT PRIMARY KEY, record TEXT NOT NULL, updated_at INTEGER NOT NULL);");
-        // Reads have a read-only connection of their own: in WAL mode they never wait for the writer.
-        _reader = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        // Reads (the batch loop's, and the inline one's) have read-only connections of their own: in WAL mode they
+        // never wait for the writer.
+        var readOnly = new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString();
+        _reader = new SqliteConnection(readOnly);
         _reader.Open();
-        _inlineConnection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        _inlineConnection = new SqliteConnection(readOnly);
         _inlineConnection.Open();
         _inlineRead = _inlineConnection.CreateCommand();
         _inlineRead.CommandText = "SELECT record FROM consent WHERE customer_id = $id";

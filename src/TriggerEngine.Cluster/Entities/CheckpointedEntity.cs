@@ -170,11 +170,7 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         {
             // A checkpoint that joined a stop still hears back, or its round would wait for ever.
             if (round > 0) replyTo.Tell(new Checkpointed(round, true, Kind, EntityId));
-            if (stopAfter)
-            {
-                Checkpointer.Tell(new SavedAndStopped(Kind, EntityId));
-                StopNow();
-            }
+            if (stopAfter) StopNow();
             return;
         }
         var version = _version;
@@ -196,11 +192,7 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         if (s.StopAfter)
         {
             if (s.Round > 0) s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null, Kind, EntityId));
-            if (s.Error is null)
-            {
-                Checkpointer.Tell(new SavedAndStopped(Kind, EntityId));
-                StopNow();
-            }
+            if (s.Error is null) StopNow();
             else Save(ActorRefs.Nobody, 0, stopAfter: true); // retry: stopping must not lose the change
             return;
         }
@@ -219,8 +211,10 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         base.PostStop();
     }
 
+    /// <summary>Only once everything applied is saved: the checkpointer then leaves this entity out of its rounds.</summary>
     private void StopNow()
     {
+        Checkpointer.Tell(new SavedAndStopped(Kind, EntityId));
         Stopping();
         Context.Stop(Self);
     }

@@ -336,21 +336,8 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private void OnCheckpointed(Checkpointed c)
     {
         if (_round is not { } round || c.Round != round.Number) return;
-        if (c is { Kind: { } kind, EntityId: { } id })
-        {
-            // Counted already: it stopped after saving (SavedAndStopped), or a new incarnation answers again.
-            if (!round.Answered.Add((kind, id))) return;
-            if (c.Ok) round.Saved.Add((kind, id));
-        }
-        if (!c.Ok) round.Failed = true;
-        CountAnswer(round);
-    }
-
-    private void CountAnswer(Round round)
-    {
-        if (--round.Remaining > 0) return;
-        if (round.Failed) EndRound(ok: false);
-        else SaveCheckpoint(round);
+        if (c is { Kind: { } kind, EntityId: { } id }) Answer(round, (kind, id), c.Ok);
+        else Count(round, c.Ok); // an answer that does not name its entity (none of ours) counts as it comes
     }
 
     /// <summary>An entity that saved everything it applied and stopped: out of the next round's set, and an answer
@@ -361,10 +348,25 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     {
         var customer = s.Kind == EntityKind.Customer;
         (customer ? _dirtyCustomers : _dirtyProducts).Remove(s.EntityId);
-        if (_round is not { } round || round.Remaining <= 0 || !(customer ? round.Customers : round.Products).Contains(s.EntityId)) return;
-        if (!round.Answered.Add((s.Kind, s.EntityId))) return;
-        round.Saved.Add((s.Kind, s.EntityId));
-        CountAnswer(round);
+        if (_round is { Remaining: > 0 } round && (customer ? round.Customers : round.Products).Contains(s.EntityId))
+            Answer(round, (s.Kind, s.EntityId), ok: true);
+    }
+
+    /// <summary>Counts an entity's first answer in <paramref name="round"/>; a second one (a stopped entity's new
+    /// incarnation answering the same request) is ignored.</summary>
+    private void Answer(Round round, (EntityKind, string) entity, bool ok)
+    {
+        if (!round.Answered.Add(entity)) return;
+        if (ok) round.Saved.Add(entity);
+        Count(round, ok);
+    }
+
+    private void Count(Round round, bool ok)
+    {
+        if (!ok) round.Failed = true;
+        if (--round.Remaining > 0) return;
+        if (round.Failed) EndRound(ok: false);
+        else SaveCheckpoint(round);
     }
 
     private void SaveCheckpoint(Round round) =>
