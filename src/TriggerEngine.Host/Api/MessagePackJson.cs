@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Buffers.Binary;
-using System.Text;
 
 namespace TriggerEngine.Host.Api;
 
@@ -114,8 +113,7 @@ public static class MessagePackJson
                 // A scalar key: its JSON text becomes the property name.
                 var scratch = new ArrayBufferWriter<byte>(32);
                 using (var w = new Utf8JsonWriter(scratch)) WriteValue(ref reader, w, 0);
-                var name = scratch.WrittenSpan;
-                writer.WritePropertyName(Encoding.UTF8.GetString(name));
+                writer.WritePropertyName(scratch.WrittenSpan); // the value's UTF-8 JSON text
                 return;
             }
             default: throw new MalformedException($"a map key of type code 0x{code:x2}; keys must be strings");
