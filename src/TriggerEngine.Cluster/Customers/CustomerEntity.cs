@@ -57,14 +57,31 @@ public sealed class CustomerEntity : CheckpointedEntity
     protected override void Loaded() => ReportNextDue();
     protected override void Stopping() => _timers.Tell(new CustomerAsleep(CustomerId));
 
-    protected override void Active()
+    protected override bool Handle(object message)
     {
-        Receive<IngestEvents>(cmd => WithConsent(consent => Ingest(cmd, consent)));
-        Receive<AdvanceCustomer>(Advance);
-        ReceiveAsync<MergeAnonymousProfile>(Merge);
-        Receive<HandOverProfile>(HandOver);
-        ReceiveAsync<ExplainCustomer>(Explain);
-        ReceiveAsync<EraseCustomer>(Erase);
+        switch (message)
+        {
+            case IngestEvents cmd:
+                WithConsent(consent => Ingest(cmd, consent));
+                return true;
+            case AdvanceCustomer cmd:
+                Advance(cmd);
+                return true;
+            case MergeAnonymousProfile cmd:
+                RunTask(() => Merge(cmd));
+                return true;
+            case HandOverProfile cmd:
+                HandOver(cmd);
+                return true;
+            case ExplainCustomer cmd:
+                RunTask(() => Explain(cmd));
+                return true;
+            case EraseCustomer cmd:
+                RunTask(() => Erase(cmd));
+                return true;
+            default:
+                return false;
+        }
     }
 
     private JourneyContext Journey(ConsentRecord? consent, DateTimeOffset? wallNow) =>
@@ -278,6 +295,6 @@ public sealed class CustomerEntity : CheckpointedEntity
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
         EngineClock clock, StateBatcher store, IActorRef checkpointer, IActorRef timers, IActorRef customers,
         IActorRef products, TimeSpan askTimeout, ResidencyLimit? residency = null) =>
-        Akka.Actor.Props.Create(() => new CustomerEntity(customerId, rules, consents, sink, clock, store, checkpointer,
-            timers, customers, products, askTimeout, residency));
+        EntityProducer<CustomerEntity>.Props(() => new CustomerEntity(customerId, rules, consents, sink, clock, store,
+            checkpointer, timers, customers, products, askTimeout, residency));
 }

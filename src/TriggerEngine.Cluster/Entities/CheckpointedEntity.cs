@@ -10,9 +10,13 @@ namespace TriggerEngine.Cluster.Entities;
 /// batched point read), changed by the pure core, and written back in checkpoint rounds and before the
 /// entity stops. The ingest log, not this actor, is what makes an accepted event durable; a checkpoint
 /// only shortens what a restart replays. Messages arriving while the state loads are stashed.
+/// An untyped actor with one switch per phase: a <c>ReceiveActor</c> builds its handler table for every
+/// instance and again at each <c>Become</c>, which dominated the cost of activating an entity.
 /// </summary>
-public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
+public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
 {
+    private enum Phase { Loading, Running, Stopping }
+    private Phase _phase = Phase.Loading;
     private readonly string _kind;
     private readonly StateBatcher _store;
     private long _replayFloor;
@@ -33,7 +37,6 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         EntityId = id;
         _store = store;
         Checkpointer = checkpointer;
-        Loading();
     }
 
     public IStash Stash { get; set; } = null!;
@@ -52,8 +55,8 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
     protected abstract void Restore(ReadOnlyMemory<byte> state);
     protected abstract byte[] Encode();
     protected abstract DateTimeOffset? IndexedDue();
-    /// <summary>The entity's own handlers, once its state is loaded.</summary>
-    protected abstract void Active();
+    /// <summary>The entity's own messages, once its state is loaded; false for a message it does not know.</summary>
+    protected abstract bool Handle(object message);
     protected virtual void Loaded() { }
     /// <summary>Checkpoint round <paramref name="round"/> is about to save this entity.</summary>
     protected virtual void BeforeCheckpoint(long round) { }
@@ -65,48 +68,79 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
     protected override void PreStart() =>
         _store.LoadAsync(_kind, EntityId).PipeTo(Self, success: s => new StateLoaded(s), failure: ex => new Status.Failure(ex));
 
-    private void Loading()
+    protected override void OnReceive(object message)
     {
-        Receive<StateLoaded>(l =>
+        switch (_phase)
         {
-            if (l.State is { } s)
-            {
-                Restore(s.State);
-                AppliedSeq = _replayFloor = s.AppliedSeq;
-            }
-            Become(Running);
-            if (_residency is not null)
-            {
-                var (resident, evict) = _residency.Enter(Self);
-                _resident = resident;
-                evict?.Tell(PassivateForRoom.Instance);
-            }
-            Loaded();
-            Stash.UnstashAll();
-        });
-        // A failed read restarts the actor, which reads again; stashed messages go back to the mailbox.
-        Receive<Status.Failure>(f => throw new InvalidOperationException($"Loading {_kind}:{EntityId} failed", f.Cause));
-        ReceiveAny(_ => Stash.Stash());
+            case Phase.Loading:
+                OnLoading(message);
+                break;
+            case Phase.Running:
+                if (!OnRunning(message) && !Handle(message)) Unhandled(message);
+                break;
+            default:
+                // Saving before a stop: the shard buffers what arrives for a fresh instance; anything else waits here.
+                if (message is StateSaved saved) OnSaved(saved);
+                else Stash.Stash();
+                break;
+        }
     }
 
-    private void Running()
+    private void OnLoading(object message)
     {
-        Receive<Checkpoint>(c =>
+        switch (message)
         {
-            BeforeCheckpoint(c.Round);
-            SaveWhenRecorded(Sender, c.Round, stopAfter: false);
-        });
-        Receive<StopEntity>(_ => SaveWhenRecorded(ActorRefs.Nobody, 0, stopAfter: true));
-        Receive<OutputRecorded>(_ =>
+            case StateLoaded l:
+                if (l.State is { } s)
+                {
+                    Restore(s.State);
+                    AppliedSeq = _replayFloor = s.AppliedSeq;
+                }
+                _phase = Phase.Running;
+                if (_residency is not null)
+                {
+                    var (resident, evict) = _residency.Enter(Self);
+                    _resident = resident;
+                    evict?.Tell(PassivateForRoom.Instance);
+                }
+                Loaded();
+                Stash.UnstashAll();
+                break;
+            // A failed read restarts the actor, which reads again; stashed messages go back to the mailbox.
+            case Status.Failure f:
+                throw new InvalidOperationException($"Loading {_kind}:{EntityId} failed", f.Cause);
+            default:
+                Stash.Stash();
+                break;
+        }
+    }
+
+    private bool OnRunning(object message)
+    {
+        switch (message)
         {
-            if (--_unrecorded > 0 || _heldSave is not { } held) return;
-            _heldSave = null;
-            Save(held.ReplyTo, held.Round, held.StopAfter);
-        });
-        // The shard buffers what arrives meanwhile and starts a fresh instance for it after the stop.
-        Receive<PassivateForRoom>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopEntity.Instance)));
-        Receive<StateSaved>(OnSaved);
-        Active();
+            case Checkpoint c:
+                BeforeCheckpoint(c.Round);
+                SaveWhenRecorded(Sender, c.Round, stopAfter: false);
+                return true;
+            case StopEntity:
+                SaveWhenRecorded(ActorRefs.Nobody, 0, stopAfter: true);
+                return true;
+            case OutputRecorded:
+                if (--_unrecorded > 0 || _heldSave is not { } held) return true;
+                _heldSave = null;
+                Save(held.ReplyTo, held.Round, held.StopAfter);
+                return true;
+            // The shard buffers what arrives meanwhile and starts a fresh instance for it after the stop.
+            case PassivateForRoom:
+                Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopEntity.Instance));
+                return true;
+            case StateSaved saved:
+                OnSaved(saved);
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>True for a log record this state already contains (replayed after a restart).</summary>
@@ -178,11 +212,7 @@ public abstract class CheckpointedEntity : ReceiveActor, IWithUnboundedStash
         var self = Self;
         _store.SaveAsync(stored).ContinueWith(t => self.Tell(new StateSaved(version, round, replyTo, stopAfter, t.Exception)),
             TaskContinuationOptions.ExecuteSynchronously);
-        if (stopAfter) Become(() =>
-        {
-            Receive<StateSaved>(OnSaved);
-            ReceiveAny(_ => Stash.Stash());
-        });
+        if (stopAfter) _phase = Phase.Stopping;
     }
 
     private void OnSaved(StateSaved s)

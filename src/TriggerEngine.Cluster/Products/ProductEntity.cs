@@ -68,41 +68,51 @@ public sealed class ProductEntity : CheckpointedEntity
 
     protected override DateTimeOffset? IndexedDue() => null;
 
-    protected override void Active()
+    protected override bool Handle(object message)
     {
-        Receive<RecordInterests>(cmd => ApplyRecord(cmd.Seq, () =>
+        switch (message)
         {
-            var facts = new List<(string CustomerId, CustomerEvent Note)>();
-            foreach (var interest in cmd.Interests)
-                // Replenishment needs consumption_days from the catalog when the order line has none.
-                if (ProductCatalog.OnInterest(_state, interest) is { } f && interest.Kind == InterestKind.Ordered)
-                    facts.Add((interest.CustomerId, f));
-            return facts;
-        }));
-        Receive<UpdateCatalog>(cmd => ApplyRecord(cmd.Seq, () =>
-        {
-            var notes = new List<(string CustomerId, CustomerEvent Note)>();
-            foreach (var update in cmd.Updates)
-                notes.AddRange(ProductCatalog.OnUpdate(_state, update, _rules.Scenarios.PriceDrop.Lookback));
-            return notes;
-        }));
-        Receive<NotificationsConfirmed>(c =>
-        {
-            foreach (var n in c.Notes)
-                if (_unconfirmed.TryGetValue(n, out var owed) && owed.Mark == 0) _unconfirmed[n] = (owed.Seq, -1);
-            StayInNextRound();
-        });
-        Receive<ForgetCustomer>(cmd =>
-        {
-            if (ProductCatalog.Forget(_state, cmd.CustomerId)) ChangedOutsideLog();
-            Sender.Tell(new ProductAck(EntityId));
-        });
-        Receive<MergeInterests>(cmd =>
-        {
-            ProductCatalog.MergeInterest(_state, cmd.From, cmd.To);
-            ChangedOutsideLog();
-            Sender.Tell(new ProductAck(EntityId));
-        });
+            case RecordInterests cmd:
+                ApplyRecord(cmd.Seq, () => RecordInterests(cmd));
+                return true;
+            case UpdateCatalog cmd:
+                ApplyRecord(cmd.Seq, () => UpdateCatalog(cmd));
+                return true;
+            case NotificationsConfirmed c:
+                foreach (var n in c.Notes)
+                    if (_unconfirmed.TryGetValue(n, out var owed) && owed.Mark == 0) _unconfirmed[n] = (owed.Seq, -1);
+                StayInNextRound();
+                return true;
+            case ForgetCustomer cmd:
+                if (ProductCatalog.Forget(_state, cmd.CustomerId)) ChangedOutsideLog();
+                Sender.Tell(new ProductAck(EntityId));
+                return true;
+            case MergeInterests cmd:
+                ProductCatalog.MergeInterest(_state, cmd.From, cmd.To);
+                ChangedOutsideLog();
+                Sender.Tell(new ProductAck(EntityId));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private List<(string CustomerId, CustomerEvent Note)> RecordInterests(RecordInterests cmd)
+    {
+        var facts = new List<(string CustomerId, CustomerEvent Note)>();
+        foreach (var interest in cmd.Interests)
+            // Replenishment needs consumption_days from the catalog when the order line has none.
+            if (ProductCatalog.OnInterest(_state, interest) is { } f && interest.Kind == InterestKind.Ordered)
+                facts.Add((interest.CustomerId, f));
+        return facts;
+    }
+
+    private List<(string CustomerId, CustomerEvent Note)> UpdateCatalog(UpdateCatalog cmd)
+    {
+        var notes = new List<(string CustomerId, CustomerEvent Note)>();
+        foreach (var update in cmd.Updates)
+            notes.AddRange(ProductCatalog.OnUpdate(_state, update, _rules.Scenarios.PriceDrop.Lookback));
+        return notes;
     }
 
     /// <summary>Applies log record <paramref name="seq"/> (unless the saved state already holds it) and
@@ -172,5 +182,6 @@ public sealed class ProductEntity : CheckpointedEntity
 
     public static Props Props(string productId, IJourneyRules rules, StateBatcher store, IActorRef checkpointer,
         IActorRef customers, TimeSpan askTimeout, ResidencyLimit? residency = null) =>
-        Akka.Actor.Props.Create(() => new ProductEntity(productId, rules, store, checkpointer, customers, askTimeout, residency));
+        EntityProducer<ProductEntity>.Props(() => new ProductEntity(productId, rules, store, checkpointer, customers, askTimeout,
+            residency));
 }
