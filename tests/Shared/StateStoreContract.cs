@@ -295,6 +295,70 @@ public abstract class StateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_owned_rows_of_owners_whose_ids_prefix_each_other_When_loaded_by_owner_Then_each_gets_exactly_its_own()
+    {
+        var store = await OpenAsync();
+        // "p1" is a prefix of "p10"; the third owner's id holds the separator itself.
+        string[] owners = ["p1", "p10", "p1\u001Fa", "p"];
+        await store.SaveAsync(owners.SelectMany(o => new[] { "b", "a", "a\u001Fz" }
+            .Select(row => State(OwnedRows.InterestKind, OwnedRows.Key(o, row), $"{o}/{row}", 0))).ToList());
+        await store.SaveAsync([State("p", "p1", "the product itself")]);
+
+        foreach (var owner in owners)
+        {
+            var prefix = OwnedRows.Prefix(owner);
+            var rows = await store.LoadRowsAsync(OwnedRows.InterestKind, prefix);
+            Assert.Equal(["a", "a\u001Fz", "b"], rows.Select(r => OwnedRows.RowId(r.Id, prefix)));
+            Assert.All(rows, r => Assert.StartsWith($"{owner}/", Text(r.State)));
+        }
+        Assert.Empty(await store.LoadRowsAsync(OwnedRows.InterestKind, OwnedRows.Prefix("p2")));
+    }
+
+    [Fact]
+    public async Task Given_saves_with_owned_rows_When_batched_together_or_apart_Then_rows_commit_with_their_owner_and_the_last_change_wins()
+    {
+        var gated = new GatedStore(await OpenAsync());
+        await using var batcher = new StateBatcher(gated);
+        StoredState Row(string customer, string body) => State(OwnedRows.InterestKind, OwnedRows.Key("sku", customer), body, 0);
+        (string, string) RowKey(string customer) => (OwnedRows.InterestKind, OwnedRows.Key("sku", customer));
+
+        await batcher.SaveAsync(State("p", "sku", "v1"), new RowChanges([Row("alice", "a1"), Row("bob", "b1")], []));
+        Assert.Equal(["alice:a1", "bob:b1"], await RowsOf(batcher));
+
+        // Held behind a write in flight, two saves of the owner drain into one batch: the second's changes come last.
+        gated.Close();
+        var holder = batcher.SaveAsync(State("c", "holder", "h"));
+        await gated.Entered;
+        var first = batcher.SaveAsync(State("p", "sku", "v2"), new RowChanges([Row("carol", "c1"), Row("alice", "a2")], [RowKey("bob")]));
+        var second = batcher.SaveAsync(State("p", "sku", "v3"), new RowChanges([Row("bob", "b3")], [RowKey("carol")]));
+        // A load waits for the owner's pending writes: their rows are not anywhere else.
+        var loading = batcher.LoadWithRowsAsync("p", "sku", OwnedRows.InterestKind);
+        await Task.Delay(50);
+        Assert.False(loading.IsCompleted);
+        gated.Open();
+        await Task.WhenAll(holder, first, second);
+
+        var (state, rows) = await loading;
+        Assert.Equal("v3", Text(state!.State));
+        Assert.Equal(["alice:a2", "bob:b3"], rows.Select(r => $"{OwnedRows.RowId(r.Id, OwnedRows.Prefix("sku"))}:{Text(r.State)}"));
+        Assert.Equal(["alice:a2", "bob:b3"], await RowsOf(batcher));
+
+        // A failed write takes its rows with it.
+        gated.FailNextWrite = true;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.SaveAsync(State("p", "sku", "v4"), new RowChanges([Row("dave", "d4")], [])));
+        Assert.Equal(["alice:a2", "bob:b3"], await RowsOf(batcher));
+        var (noState, noRows) = await batcher.LoadWithRowsAsync("p", "nothing", OwnedRows.InterestKind);
+        Assert.Null(noState);
+        Assert.Empty(noRows);
+    }
+
+    private static async Task<string[]> RowsOf(StateBatcher batcher)
+    {
+        var (_, rows) = await batcher.LoadWithRowsAsync("p", "sku", OwnedRows.InterestKind);
+        return rows.Select(r => $"{OwnedRows.RowId(r.Id, OwnedRows.Prefix("sku"))}:{Text(r.State)}").ToArray();
+    }
+
+    [Fact]
     public async Task Given_a_disposed_batcher_When_used_Then_it_refuses_after_draining_what_it_had()
     {
         var store = await OpenAsync();
@@ -358,6 +422,7 @@ public sealed class GatedStore(IStateStore inner) : IStateStore
 
     public Task InitializeAsync(CancellationToken ct = default) => inner.InitializeAsync(ct);
     public Task<IReadOnlyList<StoredState>> LoadAsync(string kind, IReadOnlyCollection<string> ids, CancellationToken ct = default) => inner.LoadAsync(kind, ids, ct);
+    public Task<IReadOnlyList<StoredState>> LoadRowsAsync(string kind, string idPrefix, CancellationToken ct = default) => inner.LoadRowsAsync(kind, idPrefix, ct);
     public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], ct);
     public Task DeleteAsync(string kind, string id, CancellationToken ct = default) => WriteAsync([], [(kind, id)], ct);
     public Task<IReadOnlyList<(string Id, DateTimeOffset Due)>> DueAsync(string kind, DateTimeOffset until, (DateTimeOffset Due, string Id)? after, int limit,

@@ -145,7 +145,7 @@ public sealed class StateCodecTests
     }
 
     [Fact]
-    public void Given_a_product_with_interests_When_round_tripped_Then_bytes_match_and_a_price_drop_and_restock_notify_the_same()
+    public void Given_a_product_with_interests_When_round_tripped_as_its_row_and_interest_rows_Then_bytes_match_and_a_price_drop_and_restock_notify_the_same()
     {
         var p = new ProductState("sku-1");
         ProductCatalog.OnUpdate(p, new CatalogUpdate("sku-1", 20.50m, "EUR", false, "shoes", "XL", 30, T0), Lookback);
@@ -160,9 +160,13 @@ public sealed class StateCodecTests
         Assert.Contains(p.Interests.Values, i => i.Evidence.Count == Interest.EvidenceLimit);
 
         var bytes = StateCodec.EncodeProduct(p);
+        var rows = p.Interests.ToDictionary(kv => kv.Key, kv => StateCodec.EncodeInterest(kv.Value));
         var copy = StateCodec.DecodeProduct(p.ProductId, bytes);
+        Assert.Empty(copy.Interests); // interests are rows of their own
+        foreach (var (customerId, row) in rows) copy.Interests[customerId] = StateCodec.DecodeInterest(row);
 
         Assert.Equal(bytes, StateCodec.EncodeProduct(copy));
+        Assert.All(copy.Interests, kv => Assert.Equal(rows[kv.Key], StateCodec.EncodeInterest(kv.Value)));
         Assert.Equal(JsonSerializer.Serialize(p), JsonSerializer.Serialize(copy));
         var drop = new CatalogUpdate("sku-1", 14.99m, null, true, null, null, null, T0.AddDays(2));
         var notes = ProductCatalog.OnUpdate(p, drop, Lookback);
@@ -170,6 +174,7 @@ public sealed class StateCodecTests
         Assert.Contains(notes, n => n.Notification is BackInStockEvent);
         Assert.Equal(Describe(notes), Describe(ProductCatalog.OnUpdate(copy, drop, Lookback)));
         Assert.Equal(StateCodec.EncodeProduct(p), StateCodec.EncodeProduct(copy));
+        Assert.Equal(JsonSerializer.Serialize(p), JsonSerializer.Serialize(copy));
     }
 
     [Fact]

@@ -54,6 +54,15 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
 
     protected abstract void Restore(ReadOnlyMemory<byte> state);
     protected abstract byte[] Encode();
+
+    /// <summary>The kind of the rows this entity owns beside its state (<see cref="OwnedRows"/>), or null for none.</summary>
+    protected virtual string? OwnedRowKind => null;
+    /// <summary>The owned rows, after <see cref="Restore"/>.</summary>
+    protected virtual void RestoreRows(IReadOnlyList<StoredState> rows) { }
+    /// <summary>The owned rows changed since the last call, to be written with the state being saved.</summary>
+    protected virtual RowChanges? TakeRowChanges() => null;
+    /// <summary>A save failed: the rows it carried must go into the next one.</summary>
+    protected virtual void RowChangesNotSaved(RowChanges changes) { }
     protected abstract DateTimeOffset? IndexedDue();
     /// <summary>The entity's own messages, once its state is loaded; false for a message it does not know.</summary>
     protected abstract bool Handle(object message);
@@ -65,8 +74,14 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     protected void StayInNextRound() => Checkpointer.Tell(new MarkDirty(Kind, EntityId));
     protected virtual void Stopping() { }
 
-    protected override void PreStart() =>
-        _store.LoadAsync(_kind, EntityId).PipeTo(Self, success: s => new StateLoaded(s), failure: ex => new Status.Failure(ex));
+    protected override void PreStart() => LoadAsync().PipeTo(Self, failure: ex => new Status.Failure(ex));
+
+    private async Task<StateLoaded> LoadAsync()
+    {
+        if (OwnedRowKind is not { } rowKind) return new StateLoaded(await _store.LoadAsync(_kind, EntityId).ConfigureAwait(false), []);
+        var (state, rows) = await _store.LoadWithRowsAsync(_kind, EntityId, rowKind).ConfigureAwait(false);
+        return new StateLoaded(state, rows);
+    }
 
     protected override void OnReceive(object message)
     {
@@ -94,6 +109,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
                 if (l.State is { } s)
                 {
                     Restore(s.State);
+                    RestoreRows(l.Rows);
                     AppliedSeq = _replayFloor = s.AppliedSeq;
                 }
                 _phase = Phase.Running;
@@ -209,8 +225,9 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         }
         var version = _version;
         var stored = new StoredState(_kind, EntityId, Encode(), AppliedSeq, IndexedDue());
+        var rows = TakeRowChanges();
         var self = Self;
-        _store.SaveAsync(stored).ContinueWith(t => self.Tell(new StateSaved(version, round, replyTo, stopAfter, t.Exception)),
+        _store.SaveAsync(stored, rows).ContinueWith(t => self.Tell(new StateSaved(version, round, replyTo, stopAfter, t.Exception, rows)),
             TaskContinuationOptions.ExecuteSynchronously);
         if (stopAfter) _phase = Phase.Stopping;
     }
@@ -218,7 +235,11 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     private void OnSaved(StateSaved s)
     {
         if (s.Error is null && s.Version > _savedVersion) _savedVersion = s.Version;
-        if (s.Error is not null) Log.Error(s.Error, "Saving {0}:{1} failed", _kind, EntityId);
+        if (s.Error is not null)
+        {
+            Log.Error(s.Error, "Saving {0}:{1} failed", _kind, EntityId);
+            if (s.Rows is { } rows) RowChangesNotSaved(rows);
+        }
         if (s.StopAfter)
         {
             if (s.Round > 0) s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null, Kind, EntityId));
@@ -256,10 +277,10 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         return _store.DeleteAsync(_kind, EntityId);
     }
 
-    private sealed record StateLoaded(StoredState? State);
+    private sealed record StateLoaded(StoredState? State, IReadOnlyList<StoredState> Rows);
     private sealed record OutputRecorded
     {
         public static readonly OutputRecorded Instance = new();
     }
-    private sealed record StateSaved(long Version, long Round, IActorRef ReplyTo, bool StopAfter, Exception? Error);
+    private sealed record StateSaved(long Version, long Round, IActorRef ReplyTo, bool StopAfter, Exception? Error, RowChanges? Rows);
 }

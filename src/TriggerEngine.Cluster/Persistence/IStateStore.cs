@@ -21,6 +21,10 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>The states of <paramref name="ids"/> that exist; missing ids are simply absent (any order).</summary>
     Task<IReadOnlyList<StoredState>> LoadAsync(string kind, IReadOnlyCollection<string> ids, CancellationToken ct = default);
 
+    /// <summary>Every row of <paramref name="kind"/> whose id starts with <paramref name="idPrefix"/>, in id order (rows an
+    /// entity owns, keyed <see cref="OwnedRows.Key"/>: a product's interests).</summary>
+    Task<IReadOnlyList<StoredState>> LoadRowsAsync(string kind, string idPrefix, CancellationToken ct = default);
+
     /// <summary>Upserts all in ONE transaction; when a key appears twice the later one wins.</summary>
     Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default);
 

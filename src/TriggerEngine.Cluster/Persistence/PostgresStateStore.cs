@@ -73,12 +73,26 @@ public sealed class PostgresStateStore : IStateStore
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = kind });
             cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = chunk, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             await using var row = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await row.ReadAsync(ct).ConfigureAwait(false))
-                found.Add(new StoredState(row.GetString(0), row.GetString(1), row.GetFieldValue<byte[]>(2), row.GetInt64(3),
-                    row.IsDBNull(4) ? null : StoreRows.FromUnixMs(row.GetInt64(4))));
+            while (await row.ReadAsync(ct).ConfigureAwait(false)) found.Add(ReadState(row));
         }
         return found;
     }
+
+    public async Task<IReadOnlyList<StoredState>> LoadRowsAsync(string kind, string idPrefix, CancellationToken ct = default)
+    {
+        // ids are COLLATE "C": the range compares bytes, and the primary key serves it.
+        await using var cmd = _db.CreateCommand($"SELECT {Columns} FROM te_entity_state WHERE kind = $1 AND id >= $2 AND id < $3 ORDER BY id");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = kind });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = idPrefix });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StoreRows.PrefixEnd(idPrefix) });
+        var found = new List<StoredState>();
+        await using var row = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await row.ReadAsync(ct).ConfigureAwait(false)) found.Add(ReadState(row));
+        return found;
+    }
+
+    private static StoredState ReadState(NpgsqlDataReader row) => new(row.GetString(0), row.GetString(1), row.GetFieldValue<byte[]>(2),
+        row.GetInt64(3), row.IsDBNull(4) ? null : StoreRows.FromUnixMs(row.GetInt64(4)));
 
     public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], ct);
 

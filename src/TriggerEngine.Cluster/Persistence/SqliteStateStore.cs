@@ -125,6 +125,20 @@ public sealed class SqliteStateStore : IStateStore
         row.GetString(0), row.GetString(1), row.GetFieldValue<byte[]>(2), row.GetInt64(3),
         row.IsDBNull(4) ? null : StoreRows.FromUnixMs(row.GetInt64(4)));
 
+    public Task<IReadOnlyList<StoredState>> LoadRowsAsync(string kind, string idPrefix, CancellationToken ct = default) =>
+        _readers.ReadAsync<IReadOnlyList<StoredState>>(r =>
+        {
+            // A range on the primary key (BINARY collation compares bytes): a seek and a short scan.
+            var cmd = r.Command($"SELECT {Columns} FROM entity_state WHERE kind = $k AND id >= $lo AND id < $hi ORDER BY id", "$k", "$lo", "$hi");
+            cmd.Parameters[0].Value = kind;
+            cmd.Parameters[1].Value = idPrefix;
+            cmd.Parameters[2].Value = StoreRows.PrefixEnd(idPrefix);
+            var found = new List<StoredState>();
+            using var row = cmd.ExecuteReader();
+            while (row.Read()) found.Add(ReadState(row));
+            return found;
+        }, ct);
+
     public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], ct);
 
     public Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes, CancellationToken ct = default)

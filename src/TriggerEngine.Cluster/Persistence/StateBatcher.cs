@@ -49,11 +49,12 @@ public sealed class StateBatcher : IAsyncDisposable
     /// <summary>Store loads issued so far (one per kind per batch of loads).</summary>
     public long LoadQueries => Interlocked.Read(ref _loadQueries);
 
-    /// <summary>Completes when the transaction holding <paramref name="s"/> (or a later write of the same key) committed.</summary>
-    public Task SaveAsync(StoredState s) => Enqueue(new PendingWrite((s.Kind, s.Id), s));
+    /// <summary>Completes when the transaction holding <paramref name="s"/> (or a later write of the same key) committed.
+    /// <paramref name="rows"/>, rows the entity owns (<see cref="OwnedRows"/>), are written in the same transaction.</summary>
+    public Task SaveAsync(StoredState s, RowChanges? rows = null) => Enqueue(new PendingWrite((s.Kind, s.Id), s, rows));
 
     /// <summary>Ordered with the saves of the same key: the later of the two wins.</summary>
-    public Task DeleteAsync(string kind, string id) => Enqueue(new PendingWrite((kind, id), null));
+    public Task DeleteAsync(string kind, string id) => Enqueue(new PendingWrite((kind, id), null, null));
 
     /// <summary>The state of (kind, id), or null if there is none; a write not yet committed counts.</summary>
     public Task<StoredState?> LoadAsync(string kind, string id)
@@ -61,6 +62,21 @@ public sealed class StateBatcher : IAsyncDisposable
         if (_pending.TryGetValue((kind, id), out var pending)) return Task.FromResult(pending.State);
         var load = new PendingLoad(kind, id);
         return _loads.Writer.TryWrite(load) ? load.Done.Task : Task.FromException<StoredState?>(new ObjectDisposedException(nameof(StateBatcher)));
+    }
+
+    /// <summary>
+    /// The state of (kind, id) and the rows it owns of <paramref name="rowKind"/>. A write of the owner still pending
+    /// is waited for first: its rows are only in that write, and the two reads must agree. No other write of the
+    /// owner can come meanwhile, because only the entity writes it and the entity is the one loading.
+    /// </summary>
+    public async Task<(StoredState? State, IReadOnlyList<StoredState> Rows)> LoadWithRowsAsync(string kind, string id, string rowKind)
+    {
+        if (_pending.TryGetValue((kind, id), out var pending))
+            await pending.Done.Task.ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        var state = await LoadAsync(kind, id).ConfigureAwait(false);
+        // Rows are written only with their owner's state, so an owner without a state has none.
+        if (state is null) return (null, []);
+        return (state, await _store.LoadRowsAsync(rowKind, OwnedRows.Prefix(id)).ConfigureAwait(false));
     }
 
     private Task Enqueue(PendingWrite write)
@@ -93,14 +109,23 @@ public sealed class StateBatcher : IAsyncDisposable
         Exception? failure = null;
         try
         {
-            // The last write of each key is the one that counts; saves and deletes then touch disjoint keys.
-            var last = new Dictionary<(string, string), PendingWrite>(batch.Count);
-            foreach (var w in batch) last[w.Key] = w;
+            // The last write of each row is the one that counts (owned rows included); saves and deletes then touch
+            // disjoint keys.
+            var last = new Dictionary<(string, string), StoredState?>(batch.Count);
+            foreach (var w in batch)
+            {
+                if (w.Rows is { } rows)
+                {
+                    foreach (var r in rows.Saves) last[(r.Kind, r.Id)] = r;
+                    foreach (var key in rows.Deletes) last[key] = null;
+                }
+                last[w.Key] = w.State;
+            }
             var saves = new List<StoredState>(last.Count);
             var deletes = new List<(string, string)>();
-            foreach (var w in last.Values)
-                if (w.State is { } s) saves.Add(s);
-                else deletes.Add(w.Key);
+            foreach (var (key, state) in last)
+                if (state is { } s) saves.Add(s);
+                else deletes.Add(key);
             await _store.WriteAsync(saves, deletes).ConfigureAwait(false);
             Interlocked.Increment(ref _commits);
             if (batch.Count > Interlocked.Read(ref _largestBatch)) Interlocked.Exchange(ref _largestBatch, batch.Count);
@@ -151,10 +176,11 @@ public sealed class StateBatcher : IAsyncDisposable
     }
 
     /// <summary>A save (State set) or a delete (State null) waiting for its commit.</summary>
-    private sealed class PendingWrite((string Kind, string Id) key, StoredState? state)
+    private sealed class PendingWrite((string Kind, string Id) key, StoredState? state, RowChanges? rows)
     {
         public (string Kind, string Id) Key { get; } = key;
         public StoredState? State { get; } = state;
+        public RowChanges? Rows { get; } = rows;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -164,4 +190,10 @@ public sealed class StateBatcher : IAsyncDisposable
         public string Id { get; } = id;
         public TaskCompletionSource<StoredState?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+}
+
+/// <summary>Owned rows (<see cref="OwnedRows"/>) to upsert and to delete together with their owner's state.</summary>
+public sealed record RowChanges(IReadOnlyList<StoredState> Saves, IReadOnlyList<(string Kind, string Id)> Deletes)
+{
+    public int Count => Saves.Count + Deletes.Count;
 }

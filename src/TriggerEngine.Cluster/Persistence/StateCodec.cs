@@ -136,13 +136,27 @@ public static class StateCodec
             d.Priority, d.FiredAt, d.DecidedAt, d.Reason, d.BasedOn, o.Payloads[d.Payload], d.DeferredUntil);
     }
 
+    /// <summary>The product's own row: its catalog facts and what it owes, without the interests, which are rows of
+    /// their own (<see cref="EncodeInterest"/>) so that a checkpoint writes only those that changed.</summary>
     /// <param name="owed">Notifications the product still owes customers, each with the log record it came from.</param>
     public static byte[] EncodeProduct(ProductState p, IReadOnlyCollection<OwedNotification>? owed = null) =>
         MessagePackSerializer.Serialize(new ProductDto(FormatVersion, p.Exists, p.Price, p.Currency, p.InStock,
-            p.Category, p.PackSize, p.ConsumptionDays, p.UpdatedAt,
-            p.Interests.Select(kv => new InterestDto(kv.Key, kv.Value.LastAt, kv.Value.LowestSeenPrice,
-                kv.Value.Evidence, kv.Value.WaitingSince, kv.Value.WaitingEvidence)).ToArray(),
+            p.Category, p.PackSize, p.ConsumptionDays, p.UpdatedAt, [],
             owed?.Select(o => new OwedDto(o.Seq, o.CustomerId, o.Note)).ToArray() ?? []), Options);
+
+    /// <summary>One customer's interest in a product (the customer id is in the row's key).</summary>
+    public static byte[] EncodeInterest(Interest i) =>
+        MessagePackSerializer.Serialize(new InterestDto("", i.LastAt, i.LowestSeenPrice, i.Evidence, i.WaitingSince, i.WaitingEvidence), Options);
+
+    public static Interest DecodeInterest(ReadOnlyMemory<byte> bytes) => ToInterest(MessagePackSerializer.Deserialize<InterestDto>(bytes, Options));
+
+    private static Interest ToInterest(InterestDto i)
+    {
+        var interest = new Interest { LastAt = i.LastAt, LowestSeenPrice = i.LowestSeenPrice, WaitingSince = i.WaitingSince };
+        interest.Evidence.AddRange(i.Evidence);
+        interest.WaitingEvidence.AddRange(i.WaitingEvidence);
+        return interest;
+    }
 
     public static ProductState DecodeProduct(string productId, ReadOnlyMemory<byte> bytes) =>
         DecodeProduct(productId, bytes, out _);
@@ -156,13 +170,8 @@ public static class StateCodec
             Exists = dto.Exists, Price = dto.Price, Currency = dto.Currency, InStock = dto.InStock, Category = dto.Category,
             PackSize = dto.PackSize, ConsumptionDays = dto.ConsumptionDays, UpdatedAt = dto.UpdatedAt,
         };
-        foreach (var i in dto.Interests)
-        {
-            var interest = new Interest { LastAt = i.LastAt, LowestSeenPrice = i.LowestSeenPrice, WaitingSince = i.WaitingSince };
-            interest.Evidence.AddRange(i.Evidence);
-            interest.WaitingEvidence.AddRange(i.WaitingEvidence);
-            p.Interests.Add(i.CustomerId, interest);
-        }
+        // Rows written before interests had rows of their own hold them here; the entity writes them out as rows.
+        foreach (var i in dto.Interests) p.Interests.Add(i.CustomerId, ToInterest(i));
         owed = (dto.Owed ?? []).Select(o => new OwedNotification(o.Seq, o.CustomerId, o.Note)).ToArray();
         return p;
     }

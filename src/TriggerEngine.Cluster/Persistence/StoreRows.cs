@@ -22,6 +22,10 @@ internal static class StoreRows
         return kept;
     }
 
+    /// <summary>The exclusive upper bound of ids starting with <paramref name="prefix"/>, in byte (ordinal) order: the
+    /// prefix with its last character raised by one. <see cref="OwnedRows"/> prefixes end in an ASCII separator.</summary>
+    public static string PrefixEnd(string prefix) => string.Concat(prefix.AsSpan(0, prefix.Length - 1), [(char)(prefix[^1] + 1)]);
+
     /// <summary>One decision per id, the first given winning (later ones are duplicates of it).</summary>
     public static List<(string DecisionId, byte[] Payload)> FirstPerDecision(IReadOnlyList<(string DecisionId, byte[] Payload)> decisions)
     {
@@ -31,4 +35,24 @@ internal static class StoreRows
             if (seen.Add(d.DecisionId)) kept.Add(d);
         return kept;
     }
+}
+
+/// <summary>
+/// Rows an entity owns beside its state row, in the same table under their own kind: a product's interests, one row
+/// per customer, so that a checkpoint writes the interests that changed instead of the whole product. The id is the
+/// owner's id with its length in front (no owner id is then a prefix of another's key range, whatever characters ids
+/// hold), a separator, and the row's own id.
+/// </summary>
+public static class OwnedRows
+{
+    /// <summary>The kind of a product's interest rows.</summary>
+    public const string InterestKind = "i";
+
+    private const char Separator = '\u001F';
+
+    public static string Prefix(string ownerId) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ownerId.Length}:{ownerId}{Separator}");
+    public static string Key(string ownerId, string rowId) => Prefix(ownerId) + rowId;
+
+    /// <summary>The row's own id, from a key made by <see cref="Key"/> for the owner whose prefix is <paramref name="prefix"/>.</summary>
+    public static string RowId(string key, string prefix) => key[prefix.Length..];
 }

@@ -26,6 +26,9 @@ public sealed class ProductEntity : CheckpointedEntity
     private readonly Dictionary<LoggedCall, (long Seq, long Mark)> _unconfirmed = new();
     // Restored notes not re-sent yet: each goes out when the replay reaches its record, in log order.
     private readonly List<(long Seq, LoggedCall Note)> _toResend = new();
+    // Customers whose interest changed (or went) since the last save: only their rows are written.
+    private readonly HashSet<string> _changedInterests = new(StringComparer.Ordinal);
+    private readonly string _rowPrefix;
     private readonly IJourneyRules _rules;
     private readonly IActorRef _customers;
     private readonly TimeSpan _askTimeout;
@@ -35,6 +38,7 @@ public sealed class ProductEntity : CheckpointedEntity
         : base(EntityKind.Product, productId, store, checkpointer, residency)
     {
         _state = new ProductState(productId);
+        _rowPrefix = OwnedRows.Prefix(productId);
         _rules = rules;
         _customers = customers;
         _askTimeout = askTimeout;
@@ -43,6 +47,8 @@ public sealed class ProductEntity : CheckpointedEntity
     protected override void Restore(ReadOnlyMemory<byte> state)
     {
         _state = StateCodec.DecodeProduct(EntityId, state, out var owed);
+        // Saved before interests had rows of their own: the next save writes them as rows.
+        _changedInterests.UnionWith(_state.Interests.Keys);
         foreach (var o in owed)
         {
             var note = new LoggedCall(o.CustomerId, o.Note, null);
@@ -54,6 +60,35 @@ public sealed class ProductEntity : CheckpointedEntity
 
     protected override byte[] Encode() => StateCodec.EncodeProduct(_state,
         _unconfirmed.Select(kv => new OwedNotification(kv.Value.Seq, kv.Key.CustomerId, kv.Key.Event)).ToArray());
+
+    protected override string OwnedRowKind => OwnedRows.InterestKind;
+
+    protected override void RestoreRows(IReadOnlyList<StoredState> rows)
+    {
+        foreach (var row in rows) _state.Interests[OwnedRows.RowId(row.Id, _rowPrefix)] = StateCodec.DecodeInterest(row.State);
+    }
+
+    protected override RowChanges? TakeRowChanges()
+    {
+        if (_changedInterests.Count == 0) return null;
+        var saves = new List<StoredState>(_changedInterests.Count);
+        var deletes = new List<(string, string)>();
+        foreach (var customerId in _changedInterests)
+        {
+            var key = _rowPrefix + customerId;
+            if (_state.Interests.TryGetValue(customerId, out var interest))
+                saves.Add(new StoredState(OwnedRows.InterestKind, key, StateCodec.EncodeInterest(interest), 0, null));
+            else deletes.Add((OwnedRows.InterestKind, key));
+        }
+        _changedInterests.Clear();
+        return new RowChanges(saves, deletes);
+    }
+
+    protected override void RowChangesNotSaved(RowChanges changes)
+    {
+        foreach (var row in changes.Saves) _changedInterests.Add(OwnedRows.RowId(row.Id, _rowPrefix));
+        foreach (var (_, key) in changes.Deletes) _changedInterests.Add(OwnedRows.RowId(key, _rowPrefix));
+    }
 
     protected override void BeforeCheckpoint(long round)
     {
@@ -84,11 +119,17 @@ public sealed class ProductEntity : CheckpointedEntity
                 StayInNextRound();
                 return true;
             case ForgetCustomer cmd:
-                if (ProductCatalog.Forget(_state, cmd.CustomerId)) ChangedOutsideLog();
+                if (ProductCatalog.Forget(_state, cmd.CustomerId))
+                {
+                    _changedInterests.Add(cmd.CustomerId);
+                    ChangedOutsideLog();
+                }
                 Sender.Tell(new ProductAck(EntityId));
                 return true;
             case MergeInterests cmd:
                 ProductCatalog.MergeInterest(_state, cmd.From, cmd.To);
+                _changedInterests.Add(cmd.From);
+                _changedInterests.Add(cmd.To);
                 ChangedOutsideLog();
                 Sender.Tell(new ProductAck(EntityId));
                 return true;
@@ -101,17 +142,27 @@ public sealed class ProductEntity : CheckpointedEntity
     {
         var facts = new List<(string CustomerId, CustomerEvent Note)>();
         foreach (var interest in cmd.Interests)
+        {
+            _changedInterests.Add(interest.CustomerId);
             // Replenishment needs consumption_days from the catalog when the order line has none.
             if (ProductCatalog.OnInterest(_state, interest) is { } f && interest.Kind == InterestKind.Ordered)
                 facts.Add((interest.CustomerId, f));
+        }
         return facts;
     }
 
     private List<(string CustomerId, CustomerEvent Note)> UpdateCatalog(UpdateCatalog cmd)
     {
+        // An update prunes stale interests and a restock ends the waits: those rows change. (Rare: every interest of
+        // the product is looked at.)
+        var before = _state.Interests.Where(kv => kv.Value.WaitingSince is not null).Select(kv => kv.Key).ToList();
+        var known = _state.Interests.Keys.ToList();
         var notes = new List<(string CustomerId, CustomerEvent Note)>();
         foreach (var update in cmd.Updates)
             notes.AddRange(ProductCatalog.OnUpdate(_state, update, _rules.Scenarios.PriceDrop.Lookback));
+        _changedInterests.UnionWith(before);
+        foreach (var customerId in known)
+            if (!_state.Interests.ContainsKey(customerId)) _changedInterests.Add(customerId);
         return notes;
     }
 
