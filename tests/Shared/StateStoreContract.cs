@@ -1,5 +1,6 @@
 using System.Text;
 using TriggerEngine.Cluster.Persistence;
+using TriggerEngine.Core.Catalog;
 
 namespace TriggerEngine.Tests.Shared;
 
@@ -314,48 +315,74 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Empty(await store.LoadRowsAsync(OwnedRows.InterestKind, OwnedRows.Prefix("p2")));
     }
 
+    private static StoredState Interest(string customer, params string[] evidence) =>
+        new(OwnedRows.InterestKind, OwnedRows.Key("sku", customer), StateCodec.ApplyInterestSteps(null, Steps(evidence)), 0, null);
+
+    private static byte[] Steps(params string[] evidence) =>
+        StateCodec.EncodeInterestSteps(evidence.Select((id, i) => new InterestStep(id, T0.AddMinutes(i), 10m - i, false)));
+
+    private static (string, string) InterestKey(string customer) => (OwnedRows.InterestKind, OwnedRows.Key("sku", customer));
+
+    /// <summary>customer: evidence ids, for every interest row of "sku".</summary>
+    private static async Task<string[]> InterestsOf(StateBatcher batcher) =>
+        (await batcher.LoadOwnedRowsAsync("p", "sku", OwnedRows.InterestKind))
+        .Select(r => $"{OwnedRows.RowId(r.Id, OwnedRows.Prefix("sku"))}:{string.Join(",", StateCodec.DecodeInterest(r.State).Evidence)}").ToArray();
+
     [Fact]
-    public async Task Given_saves_with_owned_rows_When_batched_together_or_apart_Then_rows_commit_with_their_owner_and_the_last_change_wins()
+    public async Task Given_merges_of_interest_steps_When_written_Then_each_applies_in_order_to_the_stored_row_or_starts_one()
+    {
+        var store = await OpenAsync();
+        await store.SaveAsync([Interest("alice", "a1")]);
+        await store.WriteAsync([], [], [
+            new RowMerge(OwnedRows.InterestKind, OwnedRows.Key("sku", "alice"), [Steps("m1"), Steps("a1", "m2")]),
+            new RowMerge(OwnedRows.InterestKind, OwnedRows.Key("sku", "bob"), [Steps("b1")]),
+            new RowMerge(OwnedRows.InterestKind, OwnedRows.Key("sku", "alice"), [Steps("m3")]),
+        ]);
+
+        var rows = await store.LoadRowsAsync(OwnedRows.InterestKind, OwnedRows.Prefix("sku"));
+        var alice = StateCodec.DecodeInterest(rows.Single(r => r.Id == OwnedRows.Key("sku", "alice")).State);
+        Assert.Equal(["a1", "m1", "m2", "m3"], alice.Evidence); // a1 again is a replay: counted once
+        Assert.Equal(9m, alice.LowestSeenPrice); // m2, second step of its delta: seen at 10 - 1
+        Assert.Equal(["b1"], StateCodec.DecodeInterest(rows.Single(r => r.Id == OwnedRows.Key("sku", "bob")).State).Evidence);
+    }
+
+    [Fact]
+    public async Task Given_saves_with_owned_rows_When_batched_together_or_apart_Then_rows_commit_with_their_owner_in_write_order()
     {
         var gated = new GatedStore(await OpenAsync());
         await using var batcher = new StateBatcher(gated);
-        StoredState Row(string customer, string body) => State(OwnedRows.InterestKind, OwnedRows.Key("sku", customer), body, 0);
-        (string, string) RowKey(string customer) => (OwnedRows.InterestKind, OwnedRows.Key("sku", customer));
 
-        await batcher.SaveAsync(State("p", "sku", "v1"), new RowChanges([Row("alice", "a1"), Row("bob", "b1")], []));
-        Assert.Equal(["alice:a1", "bob:b1"], await RowsOf(batcher));
+        await batcher.SaveAsync(State("p", "sku", "v1"), new RowChanges([Interest("alice", "a1"), Interest("bob", "b1")], [], []));
+        Assert.Equal(["alice:a1", "bob:b1"], await InterestsOf(batcher));
 
-        // Held behind a write in flight, two saves of the owner drain into one batch: the second's changes come last.
+        // Held behind a write in flight, two saves of the owner drain into one batch: per row, a replacement (save or
+        // delete) wins over what came before it and a merge goes on top of what came before it.
         gated.Close();
         var holder = batcher.SaveAsync(State("c", "holder", "h"));
         await gated.Entered;
-        var first = batcher.SaveAsync(State("p", "sku", "v2"), new RowChanges([Row("carol", "c1"), Row("alice", "a2")], [RowKey("bob")]));
-        var second = batcher.SaveAsync(State("p", "sku", "v3"), new RowChanges([Row("bob", "b3")], [RowKey("carol")]));
+        var first = batcher.SaveAsync(State("p", "sku", "v2"), new RowChanges([Interest("carol", "c1")], [InterestKey("bob")],
+            [(OwnedRows.InterestKind, OwnedRows.Key("sku", "alice"), Steps("a2")), (OwnedRows.InterestKind, OwnedRows.Key("sku", "dave"), Steps("d1"))]));
+        var second = batcher.SaveAsync(State("p", "sku", "v3"), new RowChanges([Interest("dave", "d9")], [InterestKey("carol")],
+            [(OwnedRows.InterestKind, OwnedRows.Key("sku", "alice"), Steps("a3")), (OwnedRows.InterestKind, OwnedRows.Key("sku", "bob"), Steps("b2"))]));
         // A load waits for the owner's pending writes: their rows are not anywhere else.
-        var loading = batcher.LoadWithRowsAsync("p", "sku", OwnedRows.InterestKind);
+        var loading = batcher.LoadOwnedRowsAsync("p", "sku", OwnedRows.InterestKind);
         await Task.Delay(50);
         Assert.False(loading.IsCompleted);
         gated.Open();
         await Task.WhenAll(holder, first, second);
 
-        var (state, rows) = await loading;
-        Assert.Equal("v3", Text(state!.State));
-        Assert.Equal(["alice:a2", "bob:b3"], rows.Select(r => $"{OwnedRows.RowId(r.Id, OwnedRows.Prefix("sku"))}:{Text(r.State)}"));
-        Assert.Equal(["alice:a2", "bob:b3"], await RowsOf(batcher));
+        Assert.Equal(3, (await loading).Count);
+        // carol: saved, then deleted. bob: deleted, then a step. alice: two deltas on the stored row. dave: a step, then saved.
+        Assert.Equal(["alice:a1,a2,a3", "bob:b2", "dave:d9"], await InterestsOf(batcher));
+        Assert.Equal("v3", Text((await batcher.LoadAsync("p", "sku"))!.State));
+        var alice = Assert.Single(await batcher.LoadOwnedRowsAsync("p", "sku", OwnedRows.InterestKind, "alice"));
+        Assert.Equal(["a1", "a2", "a3"], StateCodec.DecodeInterest(alice.State).Evidence);
 
         // A failed write takes its rows with it.
         gated.FailNextWrite = true;
-        await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.SaveAsync(State("p", "sku", "v4"), new RowChanges([Row("dave", "d4")], [])));
-        Assert.Equal(["alice:a2", "bob:b3"], await RowsOf(batcher));
-        var (noState, noRows) = await batcher.LoadWithRowsAsync("p", "nothing", OwnedRows.InterestKind);
-        Assert.Null(noState);
-        Assert.Empty(noRows);
-    }
-
-    private static async Task<string[]> RowsOf(StateBatcher batcher)
-    {
-        var (_, rows) = await batcher.LoadWithRowsAsync("p", "sku", OwnedRows.InterestKind);
-        return rows.Select(r => $"{OwnedRows.RowId(r.Id, OwnedRows.Prefix("sku"))}:{Text(r.State)}").ToArray();
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            batcher.SaveAsync(State("p", "sku", "v4"), new RowChanges([Interest("erin", "e1")], [], [])));
+        Assert.Equal(["alice:a1,a2,a3", "bob:b2", "dave:d9"], await InterestsOf(batcher));
     }
 
     [Fact]
@@ -408,7 +435,8 @@ public sealed class GatedStore(IStateStore inner) : IStateStore
         return open;
     }
 
-    public async Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes, CancellationToken ct = default)
+    public async Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes,
+        IReadOnlyList<RowMerge>? merges = null, CancellationToken ct = default)
     {
         _entered.TrySetResult();
         await _open.Task;
@@ -417,14 +445,14 @@ public sealed class GatedStore(IStateStore inner) : IStateStore
             FailNextWrite = false;
             throw new InvalidOperationException("write refused");
         }
-        await inner.WriteAsync(saves, deletes, ct);
+        await inner.WriteAsync(saves, deletes, merges, ct);
     }
 
     public Task InitializeAsync(CancellationToken ct = default) => inner.InitializeAsync(ct);
     public Task<IReadOnlyList<StoredState>> LoadAsync(string kind, IReadOnlyCollection<string> ids, CancellationToken ct = default) => inner.LoadAsync(kind, ids, ct);
     public Task<IReadOnlyList<StoredState>> LoadRowsAsync(string kind, string idPrefix, CancellationToken ct = default) => inner.LoadRowsAsync(kind, idPrefix, ct);
-    public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], ct);
-    public Task DeleteAsync(string kind, string id, CancellationToken ct = default) => WriteAsync([], [(kind, id)], ct);
+    public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], null, ct);
+    public Task DeleteAsync(string kind, string id, CancellationToken ct = default) => WriteAsync([], [(kind, id)], null, ct);
     public Task<IReadOnlyList<(string Id, DateTimeOffset Due)>> DueAsync(string kind, DateTimeOffset until, (DateTimeOffset Due, string Id)? after, int limit,
         CancellationToken ct = default) => inner.DueAsync(kind, until, after, limit, ct);
     public Task<long> CountAsync(string kind, CancellationToken ct = default) => inner.CountAsync(kind, ct);

@@ -55,10 +55,11 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     protected abstract void Restore(ReadOnlyMemory<byte> state);
     protected abstract byte[] Encode();
 
-    /// <summary>The kind of the rows this entity owns beside its state (<see cref="OwnedRows"/>), or null for none.</summary>
-    protected virtual string? OwnedRowKind => null;
-    /// <summary>The owned rows, after <see cref="Restore"/>.</summary>
-    protected virtual void RestoreRows(IReadOnlyList<StoredState> rows) { }
+    /// <summary>Rows this entity owns beside its state (<see cref="OwnedRows"/>), as stored once its own writes in flight
+    /// are done; with <paramref name="rowId"/>, that row only.</summary>
+    protected Task<IReadOnlyList<StoredState>> LoadOwnedRowsAsync(string rowKind, string? rowId = null) =>
+        _store.LoadOwnedRowsAsync(_kind, EntityId, rowKind, rowId);
+
     /// <summary>The owned rows changed since the last call, to be written with the state being saved.</summary>
     protected virtual RowChanges? TakeRowChanges() => null;
     /// <summary>A save failed: the rows it carried must go into the next one.</summary>
@@ -74,14 +75,8 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     protected void StayInNextRound() => Checkpointer.Tell(new MarkDirty(Kind, EntityId));
     protected virtual void Stopping() { }
 
-    protected override void PreStart() => LoadAsync().PipeTo(Self, failure: ex => new Status.Failure(ex));
-
-    private async Task<StateLoaded> LoadAsync()
-    {
-        if (OwnedRowKind is not { } rowKind) return new StateLoaded(await _store.LoadAsync(_kind, EntityId).ConfigureAwait(false), []);
-        var (state, rows) = await _store.LoadWithRowsAsync(_kind, EntityId, rowKind).ConfigureAwait(false);
-        return new StateLoaded(state, rows);
-    }
+    protected override void PreStart() =>
+        _store.LoadAsync(_kind, EntityId).PipeTo(Self, success: s => new StateLoaded(s), failure: ex => new Status.Failure(ex));
 
     protected override void OnReceive(object message)
     {
@@ -109,7 +104,6 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
                 if (l.State is { } s)
                 {
                     Restore(s.State);
-                    RestoreRows(l.Rows);
                     AppliedSeq = _replayFloor = s.AppliedSeq;
                 }
                 _phase = Phase.Running;
@@ -277,7 +271,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         return _store.DeleteAsync(_kind, EntityId);
     }
 
-    private sealed record StateLoaded(StoredState? State, IReadOnlyList<StoredState> Rows);
+    private sealed record StateLoaded(StoredState? State);
     private sealed record OutputRecorded
     {
         public static readonly OutputRecorded Instance = new();

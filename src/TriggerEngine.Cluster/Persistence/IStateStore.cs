@@ -28,9 +28,11 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>Upserts all in ONE transaction; when a key appears twice the later one wins.</summary>
     Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default);
 
-    /// <summary>Upserts <paramref name="saves"/> then deletes <paramref name="deletes"/>, in ONE transaction, so that a
-    /// batch of mixed writes is atomic and costs one commit. (Beyond the minimal contract: <see cref="StateBatcher"/> needs it.)</summary>
-    Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes, CancellationToken ct = default);
+    /// <summary>Upserts <paramref name="saves"/>, deletes <paramref name="deletes"/>, then applies <paramref name="merges"/>
+    /// (each row's deltas onto its stored value, <see cref="OwnedRows.Merge"/>), in ONE transaction, so that a batch of
+    /// mixed writes is atomic and costs one commit. (Beyond the minimal contract: <see cref="StateBatcher"/> needs it.)</summary>
+    Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes,
+        IReadOnlyList<RowMerge>? merges = null, CancellationToken ct = default);
 
     Task DeleteAsync(string kind, string id, CancellationToken ct = default);
 

@@ -94,17 +94,52 @@ public sealed class PostgresStateStore : IStateStore
     private static StoredState ReadState(NpgsqlDataReader row) => new(row.GetString(0), row.GetString(1), row.GetFieldValue<byte[]>(2),
         row.GetInt64(3), row.IsDBNull(4) ? null : StoreRows.FromUnixMs(row.GetInt64(4)));
 
-    public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], ct);
+    public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], null, ct);
 
-    public async Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes, CancellationToken ct = default)
+    public async Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes,
+        IReadOnlyList<RowMerge>? merges = null, CancellationToken ct = default)
     {
-        if (saves.Count == 0 && deletes.Count == 0) return;
+        if (saves.Count == 0 && deletes.Count == 0 && (merges is null || merges.Count == 0)) return;
         // One upsert may not touch a row twice, hence one state per key; sorted so that two transactions over the
         // same keys lock them in the same order and cannot deadlock.
         var rows = StoreRows.LastPerKey(saves)
             .OrderBy(s => s.Kind, StringComparer.Ordinal).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray();
         await using var conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await UpsertAsync(conn, tx, rows, ct).ConfigureAwait(false);
+        foreach (var chunk in deletes.Chunk(StatementRows))
+        {
+            await using var cmd = new NpgsqlCommand(
+                "DELETE FROM te_entity_state t USING unnest($1, $2) AS d(kind, id) WHERE t.kind = d.kind AND t.id = d.id", conn, tx);
+            cmd.Parameters.Add(TextArray(chunk.Select(d => d.Kind)));
+            cmd.Parameters.Add(TextArray(chunk.Select(d => d.Id)));
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        if (merges is { Count: > 0 }) await MergeAsync(conn, tx, merges, ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the merged rows under lock (this transaction sees its own writes), folds the deltas in, upserts.</summary>
+    private static async Task MergeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<RowMerge> merges, CancellationToken ct)
+    {
+        var stored = new Dictionary<(string Kind, string Id), byte[]?>();
+        foreach (var kind in merges.GroupBy(m => m.Kind, StringComparer.Ordinal))
+            foreach (var chunk in kind.Select(m => m.Id).Order(StringComparer.Ordinal).Chunk(StatementRows))
+            {
+                await using var read = new NpgsqlCommand("SELECT id, state FROM te_entity_state WHERE kind = $1 AND id = ANY($2) ORDER BY id FOR UPDATE", conn, tx);
+                read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = kind.Key });
+                read.Parameters.Add(TextArray(chunk));
+                await using var row = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await row.ReadAsync(ct).ConfigureAwait(false)) stored[(kind.Key, row.GetString(0))] = row.GetFieldValue<byte[]>(1);
+            }
+        // In order, so that two merges of one row both count.
+        foreach (var m in merges) stored[(m.Kind, m.Id)] = OwnedRows.Merge(m.Kind, stored.GetValueOrDefault((m.Kind, m.Id)), m.Deltas);
+        await UpsertAsync(conn, tx, stored.Select(kv => new StoredState(kv.Key.Kind, kv.Key.Id, kv.Value!, 0, null))
+            .OrderBy(s => s.Kind, StringComparer.Ordinal).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray(), ct).ConfigureAwait(false);
+    }
+
+    private static async Task UpsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, StoredState[] rows, CancellationToken ct)
+    {
         foreach (var chunk in rows.Chunk(StatementRows))
         {
             await using var cmd = new NpgsqlCommand(
@@ -122,18 +157,9 @@ public sealed class PostgresStateStore : IStateStore
             });
             await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
-        foreach (var chunk in deletes.Chunk(StatementRows))
-        {
-            await using var cmd = new NpgsqlCommand(
-                "DELETE FROM te_entity_state t USING unnest($1, $2) AS d(kind, id) WHERE t.kind = d.kind AND t.id = d.id", conn, tx);
-            cmd.Parameters.Add(TextArray(chunk.Select(d => d.Kind)));
-            cmd.Parameters.Add(TextArray(chunk.Select(d => d.Id)));
-            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-        await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
-    public Task DeleteAsync(string kind, string id, CancellationToken ct = default) => WriteAsync([], [(kind, id)], ct);
+    public Task DeleteAsync(string kind, string id, CancellationToken ct = default) => WriteAsync([], [(kind, id)], null, ct);
 
     public async Task<IReadOnlyList<(string Id, DateTimeOffset Due)>> DueAsync(string kind, DateTimeOffset until, (DateTimeOffset Due, string Id)? after,
         int limit, CancellationToken ct = default)

@@ -139,22 +139,26 @@ public sealed class SqliteStateStore : IStateStore
             return found;
         }, ct);
 
-    public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], ct);
+    public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], null, ct);
 
-    public Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes, CancellationToken ct = default)
+    public Task WriteAsync(IReadOnlyList<StoredState> saves, IReadOnlyCollection<(string Kind, string Id)> deletes,
+        IReadOnlyList<RowMerge>? merges = null, CancellationToken ct = default)
     {
-        if (saves.Count == 0 && deletes.Count == 0) return Task.CompletedTask;
+        if (saves.Count == 0 && deletes.Count == 0 && (merges is null || merges.Count == 0)) return Task.CompletedTask;
         // Row by row through one prepared statement: SQLite runs in-process, so a row costs microseconds, and
         // executing in order makes the later of two saves of a key win without sorting anything out first.
         return InWriteTransactionAsync(w =>
         {
             foreach (var s in saves) w.Upsert(s);
             foreach (var (kind, id) in deletes) w.Delete(kind, id);
+            // Read on the writer, inside the transaction: the page the upsert then changes is already at hand.
+            foreach (var m in merges ?? [])
+                w.Upsert(new StoredState(m.Kind, m.Id, OwnedRows.Merge(m.Kind, w.ReadState(m.Kind, m.Id), m.Deltas), 0, null));
             return 0;
         }, ct);
     }
 
-    public Task DeleteAsync(string kind, string id, CancellationToken ct = default) => WriteAsync([], [(kind, id)], ct);
+    public Task DeleteAsync(string kind, string id, CancellationToken ct = default) => WriteAsync([], [(kind, id)], null, ct);
 
     public Task<IReadOnlyList<(string Id, DateTimeOffset Due)>> DueAsync(string kind, DateTimeOffset until, (DateTimeOffset Due, string Id)? after,
         int limit, CancellationToken ct = default) =>

@@ -11,6 +11,7 @@ internal sealed class SqliteWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _upsert;
     private readonly SqliteCommand _delete;
+    private readonly SqliteCommand _read;
     private readonly SqliteCommand _appendOutbox;
     private readonly SqliteCommand _setMeta;
     private readonly SqliteCommand _moveCursor;
@@ -39,6 +40,7 @@ internal sealed class SqliteWriter : IDisposable
                           "ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, applied_seq = excluded.applied_seq, next_due = excluded.next_due",
             "$k", "$i", "$s", "$q", "$d");
         _delete = Prepare("DELETE FROM entity_state WHERE kind = $k AND id = $i", "$k", "$i");
+        _read = Prepare("SELECT state FROM entity_state WHERE kind = $k AND id = $i", "$k", "$i");
         // RETURNING gives no row when the decision id was there already: that is how the caller learns what is new.
         _appendOutbox = Prepare("INSERT INTO outbox (decision_id, payload, created_at) VALUES ($d, $p, $t) " +
                                 "ON CONFLICT (decision_id) DO NOTHING RETURNING ordinal", "$d", "$p", "$t");
@@ -48,7 +50,7 @@ internal sealed class SqliteWriter : IDisposable
                               "SET value = excluded.value WHERE CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER)", "$v");
         _prune = Prepare("DELETE FROM outbox WHERE created_at < $t AND ordinal <= " +
                          $"COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{StoreRows.DeliveredCursorKey}'), 0)", "$t");
-        _all = [_upsert, _delete, _appendOutbox, _setMeta, _moveCursor, _prune];
+        _all = [_upsert, _delete, _read, _appendOutbox, _setMeta, _moveCursor, _prune];
     }
 
     /// <summary>Runs <paramref name="work"/> in one IMMEDIATE transaction (the write lock is taken at BEGIN, so
@@ -71,6 +73,14 @@ internal sealed class SqliteWriter : IDisposable
         p[3].Value = s.AppliedSeq;
         p[4].Value = s.NextDue is { } due ? StoreRows.ToUnixMs(due) : DBNull.Value;
         _upsert.ExecuteNonQuery();
+    }
+
+    /// <summary>A row's state as this transaction sees it, or null.</summary>
+    public byte[]? ReadState(string kind, string id)
+    {
+        _read.Parameters[0].Value = kind;
+        _read.Parameters[1].Value = id;
+        return _read.ExecuteScalar() as byte[];
     }
 
     public void Delete(string kind, string id)

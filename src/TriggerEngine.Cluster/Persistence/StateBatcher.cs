@@ -64,19 +64,16 @@ public sealed class StateBatcher : IAsyncDisposable
         return _loads.Writer.TryWrite(load) ? load.Done.Task : Task.FromException<StoredState?>(new ObjectDisposedException(nameof(StateBatcher)));
     }
 
-    /// <summary>
-    /// The state of (kind, id) and the rows it owns of <paramref name="rowKind"/>. A write of the owner still pending
-    /// is waited for first: its rows are only in that write, and the two reads must agree. No other write of the
-    /// owner can come meanwhile, because only the entity writes it and the entity is the one loading.
-    /// </summary>
-    public async Task<(StoredState? State, IReadOnlyList<StoredState> Rows)> LoadWithRowsAsync(string kind, string id, string rowKind)
+    /// <summary>The rows (kind, id) owns of <paramref name="rowKind"/>, in id order; with <paramref name="rowId"/>, that one
+    /// row only. A write of the owner still pending is waited for first: owned rows travel only in their owner's writes.
+    /// No other write of the owner can come meanwhile: only the entity writes it, and it is the one reading.</summary>
+    public async Task<IReadOnlyList<StoredState>> LoadOwnedRowsAsync(string kind, string id, string rowKind, string? rowId = null)
     {
         if (_pending.TryGetValue((kind, id), out var pending))
             await pending.Done.Task.ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        var state = await LoadAsync(kind, id).ConfigureAwait(false);
-        // Rows are written only with their owner's state, so an owner without a state has none.
-        if (state is null) return (null, []);
-        return (state, await _store.LoadRowsAsync(rowKind, OwnedRows.Prefix(id)).ConfigureAwait(false));
+        return rowId is null
+            ? await _store.LoadRowsAsync(rowKind, OwnedRows.Prefix(id)).ConfigureAwait(false)
+            : await _store.LoadAsync(rowKind, [OwnedRows.Key(id, rowId)]).ConfigureAwait(false);
     }
 
     private Task Enqueue(PendingWrite write)
@@ -109,24 +106,31 @@ public sealed class StateBatcher : IAsyncDisposable
         Exception? failure = null;
         try
         {
-            // The last write of each row is the one that counts (owned rows included); saves and deletes then touch
-            // disjoint keys.
-            var last = new Dictionary<(string, string), StoredState?>(batch.Count);
+            // Per row, in order: a save or a delete replaces what came before it, a merge goes on top of it. Saves and
+            // deletes then touch disjoint keys, and a merge is left to the store only for a row not replaced here.
+            var last = new Dictionary<(string Kind, string Id), RowWrite>(batch.Count);
             foreach (var w in batch)
             {
                 if (w.Rows is { } rows)
                 {
-                    foreach (var r in rows.Saves) last[(r.Kind, r.Id)] = r;
-                    foreach (var key in rows.Deletes) last[key] = null;
+                    foreach (var r in rows.Saves) last[(r.Kind, r.Id)] = new RowWrite(true, r);
+                    foreach (var key in rows.Deletes) last[key] = new RowWrite(true, null);
+                    foreach (var m in rows.Merges)
+                        if (last.TryGetValue((m.Kind, m.Id), out var before)) before.Deltas.Add(m.Delta);
+                        else last[(m.Kind, m.Id)] = new RowWrite(false, null) { Deltas = { m.Delta } };
                 }
-                last[w.Key] = w.State;
+                last[w.Key] = new RowWrite(true, w.State);
             }
             var saves = new List<StoredState>(last.Count);
             var deletes = new List<(string, string)>();
-            foreach (var (key, state) in last)
-                if (state is { } s) saves.Add(s);
+            var merges = new List<RowMerge>();
+            foreach (var (key, write) in last)
+                if (!write.Replaces) merges.Add(new RowMerge(key.Kind, key.Id, write.Deltas));
+                else if (write.Deltas.Count > 0)
+                    saves.Add(new StoredState(key.Kind, key.Id, OwnedRows.Merge(key.Kind, write.State?.State, write.Deltas), 0, null));
+                else if (write.State is { } s) saves.Add(s);
                 else deletes.Add(key);
-            await _store.WriteAsync(saves, deletes).ConfigureAwait(false);
+            await _store.WriteAsync(saves, deletes, merges).ConfigureAwait(false);
             Interlocked.Increment(ref _commits);
             if (batch.Count > Interlocked.Read(ref _largestBatch)) Interlocked.Exchange(ref _largestBatch, batch.Count);
         }
@@ -175,6 +179,12 @@ public sealed class StateBatcher : IAsyncDisposable
         await Task.WhenAll(_writeLoop, _loadLoop).ConfigureAwait(false);
     }
 
+    /// <summary>What a batch does to one row: replace it (save, or delete when State is null) or not, then apply deltas.</summary>
+    private sealed record RowWrite(bool Replaces, StoredState? State)
+    {
+        public List<byte[]> Deltas { get; } = [];
+    }
+
     /// <summary>A save (State set) or a delete (State null) waiting for its commit.</summary>
     private sealed class PendingWrite((string Kind, string Id) key, StoredState? state, RowChanges? rows)
     {
@@ -192,8 +202,10 @@ public sealed class StateBatcher : IAsyncDisposable
     }
 }
 
-/// <summary>Owned rows (<see cref="OwnedRows"/>) to upsert and to delete together with their owner's state.</summary>
-public sealed record RowChanges(IReadOnlyList<StoredState> Saves, IReadOnlyList<(string Kind, string Id)> Deletes)
+/// <summary>Owned rows (<see cref="OwnedRows"/>) to upsert, delete and merge (a delta applied to the stored row) together
+/// with their owner's state. <see cref="Taken"/> is the owner's own record of what it handed over, for a failed save.</summary>
+public sealed record RowChanges(IReadOnlyList<StoredState> Saves, IReadOnlyList<(string Kind, string Id)> Deletes,
+    IReadOnlyList<(string Kind, string Id, byte[] Delta)> Merges, object? Taken = null)
 {
-    public int Count => Saves.Count + Deletes.Count;
+    public int Count => Saves.Count + Deletes.Count + Merges.Count;
 }

@@ -150,6 +150,23 @@ public static class StateCodec
 
     public static Interest DecodeInterest(ReadOnlyMemory<byte> bytes) => ToInterest(MessagePackSerializer.Deserialize<InterestDto>(bytes, Options));
 
+    /// <summary>Interest steps written as a delta (<see cref="OwnedRows.Merge"/>): the product does not keep interests in
+    /// memory, so it writes what happened and the store applies it to the row it has.</summary>
+    public static byte[] EncodeInterestSteps(IEnumerable<InterestStep> steps) =>
+        MessagePackSerializer.Serialize(steps.Select(st => new InterestStepDto(st.MessageId, st.At, st.SeenPrice, st.Waits)).ToArray(), Options);
+
+    public static IEnumerable<InterestStep> DecodeInterestSteps(ReadOnlyMemory<byte> bytes) =>
+        MessagePackSerializer.Deserialize<InterestStepDto[]>(bytes, Options).Select(d => new InterestStep(d.MessageId, d.At, d.SeenPrice, d.Waits));
+
+    /// <summary>The stored interest (null: none yet) with the steps of <paramref name="delta"/> applied in order, as the
+    /// product would have applied them to the interest in memory (a replayed messageId counts once).</summary>
+    public static byte[] ApplyInterestSteps(byte[]? stored, byte[] delta)
+    {
+        var interest = stored is null ? new Interest() : DecodeInterest(stored);
+        foreach (var step in DecodeInterestSteps(delta)) ProductCatalog.Apply(interest, step);
+        return EncodeInterest(interest);
+    }
+
     private static Interest ToInterest(InterestDto i)
     {
         var interest = new Interest { LastAt = i.LastAt, LowestSeenPrice = i.LowestSeenPrice, WaitingSince = i.WaitingSince };
@@ -526,6 +543,10 @@ public static class StateCodec
     private sealed record InterestDto([property: Key(0)] string CustomerId, [property: Key(1)] DateTimeOffset LastAt,
         [property: Key(2)] decimal? LowestSeenPrice, [property: Key(3)] List<string> Evidence,
         [property: Key(4)] DateTimeOffset? WaitingSince, [property: Key(5)] List<string> WaitingEvidence);
+
+    [MessagePackObject]
+    private sealed record InterestStepDto([property: Key(0)] string MessageId, [property: Key(1)] DateTimeOffset At,
+        [property: Key(2)] decimal? SeenPrice, [property: Key(3)] bool Waits);
 
     [MessagePackObject]
     private sealed record OutboxDecisionDto([property: Key(0)] int Version, [property: Key(1)] DecisionDto Decision,

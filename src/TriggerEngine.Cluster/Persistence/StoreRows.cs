@@ -55,4 +55,21 @@ public static class OwnedRows
 
     /// <summary>The row's own id, from a key made by <see cref="Key"/> for the owner whose prefix is <paramref name="prefix"/>.</summary>
     public static string RowId(string key, string prefix) => key[prefix.Length..];
+
+    /// <summary>A row's new value from its stored one (null: none yet) and a delta its owner wrote without reading the
+    /// row: for an interest, the steps since the last save (<see cref="StateCodec.ApplyInterestSteps"/>).</summary>
+    public static byte[] Merge(string kind, byte[]? stored, byte[] delta) => kind switch
+    {
+        InterestKind => StateCodec.ApplyInterestSteps(stored, delta),
+        _ => throw new NotSupportedException($"rows of kind '{kind}' have no merge"),
+    };
+
+    public static byte[] Merge(string kind, byte[]? stored, IEnumerable<byte[]> deltas)
+    {
+        foreach (var delta in deltas) stored = Merge(kind, stored, delta);
+        return stored ?? throw new ArgumentException("no delta", nameof(deltas));
+    }
 }
+
+/// <summary>Deltas, in the order they were written, to apply to an owned row's stored value.</summary>
+public sealed record RowMerge(string Kind, string Id, IReadOnlyList<byte[]> Deltas);

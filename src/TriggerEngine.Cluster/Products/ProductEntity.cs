@@ -26,8 +26,10 @@ public sealed class ProductEntity : CheckpointedEntity
     private readonly Dictionary<LoggedCall, (long Seq, long Mark)> _unconfirmed = new();
     // Restored notes not re-sent yet: each goes out when the replay reaches its record, in log order.
     private readonly List<(long Seq, LoggedCall Note)> _toResend = new();
-    // Customers whose interest changed (or went) since the last save: only their rows are written.
-    private readonly HashSet<string> _changedInterests = new(StringComparer.Ordinal);
+    // Interests are rows of their own and are not kept in memory: only what changed since the last save, per customer,
+    // which the save writes (a delta the store applies to the row, or a replacement). A catalog update, a merge or an
+    // erasure reads the rows it needs.
+    private Dictionary<string, PendingInterest> _pendingInterests = new(StringComparer.Ordinal);
     private readonly string _rowPrefix;
     private readonly IJourneyRules _rules;
     private readonly IActorRef _customers;
@@ -48,7 +50,8 @@ public sealed class ProductEntity : CheckpointedEntity
     {
         _state = StateCodec.DecodeProduct(EntityId, state, out var owed);
         // Saved before interests had rows of their own: the next save writes them as rows.
-        _changedInterests.UnionWith(_state.Interests.Keys);
+        foreach (var (customerId, interest) in _state.Interests) _pendingInterests[customerId] = PendingInterest.Replace(interest);
+        _state.Interests.Clear();
         foreach (var o in owed)
         {
             var note = new LoggedCall(o.CustomerId, o.Note, null);
@@ -61,33 +64,30 @@ public sealed class ProductEntity : CheckpointedEntity
     protected override byte[] Encode() => StateCodec.EncodeProduct(_state,
         _unconfirmed.Select(kv => new OwedNotification(kv.Value.Seq, kv.Key.CustomerId, kv.Key.Event)).ToArray());
 
-    protected override string OwnedRowKind => OwnedRows.InterestKind;
-
-    protected override void RestoreRows(IReadOnlyList<StoredState> rows)
-    {
-        foreach (var row in rows) _state.Interests[OwnedRows.RowId(row.Id, _rowPrefix)] = StateCodec.DecodeInterest(row.State);
-    }
-
     protected override RowChanges? TakeRowChanges()
     {
-        if (_changedInterests.Count == 0) return null;
-        var saves = new List<StoredState>(_changedInterests.Count);
+        if (_pendingInterests.Count == 0) return null;
+        var taken = _pendingInterests;
+        _pendingInterests = new(StringComparer.Ordinal);
+        var saves = new List<StoredState>();
         var deletes = new List<(string, string)>();
-        foreach (var customerId in _changedInterests)
+        var merges = new List<(string, string, byte[])>();
+        foreach (var (customerId, pending) in taken)
         {
             var key = _rowPrefix + customerId;
-            if (_state.Interests.TryGetValue(customerId, out var interest))
+            if (!pending.Replaces) merges.Add((OwnedRows.InterestKind, key, StateCodec.EncodeInterestSteps(pending.Steps)));
+            else if (pending.ApplyTo(null) is { } interest)
                 saves.Add(new StoredState(OwnedRows.InterestKind, key, StateCodec.EncodeInterest(interest), 0, null));
             else deletes.Add((OwnedRows.InterestKind, key));
         }
-        _changedInterests.Clear();
-        return new RowChanges(saves, deletes);
+        return new RowChanges(saves, deletes, merges, taken);
     }
 
+    /// <summary>What the failed save carried goes before what came since.</summary>
     protected override void RowChangesNotSaved(RowChanges changes)
     {
-        foreach (var row in changes.Saves) _changedInterests.Add(OwnedRows.RowId(row.Id, _rowPrefix));
-        foreach (var (_, key) in changes.Deletes) _changedInterests.Add(OwnedRows.RowId(key, _rowPrefix));
+        foreach (var (customerId, failed) in (Dictionary<string, PendingInterest>)changes.Taken!)
+            _pendingInterests[customerId] = _pendingInterests.TryGetValue(customerId, out var since) ? failed.Then(since) : failed;
     }
 
     protected override void BeforeCheckpoint(long round)
@@ -108,10 +108,18 @@ public sealed class ProductEntity : CheckpointedEntity
         switch (message)
         {
             case RecordInterests cmd:
-                ApplyRecord(cmd.Seq, () => RecordInterests(cmd));
+                ApplyRecord(cmd.Seq, Sender, () => RecordInterests(cmd));
+                return true;
+            case UpdateCatalog cmd when AlreadyApplied(cmd.Seq):
+                ApplyRecord(cmd.Seq, Sender, () => []); // only re-sends what it owed: no need to read the interests
                 return true;
             case UpdateCatalog cmd:
-                ApplyRecord(cmd.Seq, () => UpdateCatalog(cmd));
+                var updateFrom = Sender;
+                RunTask(async () =>
+                {
+                    var interests = await AllInterestsAsync();
+                    ApplyRecord(cmd.Seq, updateFrom, () => UpdateCatalog(cmd, interests));
+                });
                 return true;
             case NotificationsConfirmed c:
                 foreach (var n in c.Notes)
@@ -119,19 +127,27 @@ public sealed class ProductEntity : CheckpointedEntity
                 StayInNextRound();
                 return true;
             case ForgetCustomer cmd:
-                if (ProductCatalog.Forget(_state, cmd.CustomerId))
-                {
-                    _changedInterests.Add(cmd.CustomerId);
-                    ChangedOutsideLog();
-                }
+                _pendingInterests[cmd.CustomerId] = PendingInterest.Replace(null);
+                ChangedOutsideLog();
                 Sender.Tell(new ProductAck(EntityId));
                 return true;
             case MergeInterests cmd:
-                ProductCatalog.MergeInterest(_state, cmd.From, cmd.To);
-                _changedInterests.Add(cmd.From);
-                _changedInterests.Add(cmd.To);
-                ChangedOutsideLog();
-                Sender.Tell(new ProductAck(EntityId));
+                var mergeFrom = Sender;
+                RunTask(async () =>
+                {
+                    var (from, to) = (await InterestOfAsync(cmd.From), await InterestOfAsync(cmd.To));
+                    var view = new ProductState(EntityId);
+                    if (from is not null) view.Interests[cmd.From] = from;
+                    if (to is not null) view.Interests[cmd.To] = to;
+                    ProductCatalog.MergeInterest(view, cmd.From, cmd.To);
+                    if (cmd.From != cmd.To)
+                    {
+                        _pendingInterests[cmd.From] = PendingInterest.Replace(view.Interests.GetValueOrDefault(cmd.From));
+                        _pendingInterests[cmd.To] = PendingInterest.Replace(view.Interests.GetValueOrDefault(cmd.To));
+                        ChangedOutsideLog();
+                    }
+                    mergeFrom.Tell(new ProductAck(EntityId));
+                });
                 return true;
             default:
                 return false;
@@ -143,44 +159,71 @@ public sealed class ProductEntity : CheckpointedEntity
         var facts = new List<(string CustomerId, CustomerEvent Note)>();
         foreach (var interest in cmd.Interests)
         {
-            _changedInterests.Add(interest.CustomerId);
+            if (ProductCatalog.StepOf(_state, interest) is { } step)
+            {
+                if (!_pendingInterests.TryGetValue(interest.CustomerId, out var pending))
+                    _pendingInterests[interest.CustomerId] = pending = new PendingInterest();
+                pending.Steps.Add(step);
+            }
             // Replenishment needs consumption_days from the catalog when the order line has none.
-            if (ProductCatalog.OnInterest(_state, interest) is { } f && interest.Kind == InterestKind.Ordered)
-                facts.Add((interest.CustomerId, f));
+            else if (ProductCatalog.FactsFor(_state, interest) is { } f) facts.Add((interest.CustomerId, f));
         }
         return facts;
     }
 
-    private List<(string CustomerId, CustomerEvent Note)> UpdateCatalog(UpdateCatalog cmd)
+    /// <summary>Runs the update on every interest (stored, with what is pending applied), then forgets them again; the
+    /// interests it changed or removed are written whole by the next save. (Rare: every interest of the product is read.)</summary>
+    private List<(string CustomerId, CustomerEvent Note)> UpdateCatalog(UpdateCatalog cmd, Dictionary<string, Interest> interests)
     {
-        // An update prunes stale interests and a restock ends the waits: those rows change. (Rare: every interest of
-        // the product is looked at.)
-        var before = _state.Interests.Where(kv => kv.Value.WaitingSince is not null).Select(kv => kv.Key).ToList();
+        foreach (var (customerId, interest) in interests) _state.Interests[customerId] = interest;
+        var touched = _state.Interests.Where(kv => kv.Value.WaitingSince is not null).Select(kv => kv.Key)
+            .Concat(_pendingInterests.Keys).ToHashSet(StringComparer.Ordinal);
         var known = _state.Interests.Keys.ToList();
         var notes = new List<(string CustomerId, CustomerEvent Note)>();
         foreach (var update in cmd.Updates)
             notes.AddRange(ProductCatalog.OnUpdate(_state, update, _rules.Scenarios.PriceDrop.Lookback));
-        _changedInterests.UnionWith(before);
-        foreach (var customerId in known)
-            if (!_state.Interests.ContainsKey(customerId)) _changedInterests.Add(customerId);
+        touched.UnionWith(known.Where(customerId => !_state.Interests.ContainsKey(customerId)));
+        foreach (var customerId in touched)
+            _pendingInterests[customerId] = PendingInterest.Replace(_state.Interests.GetValueOrDefault(customerId));
+        _state.Interests.Clear();
         return notes;
+    }
+
+    /// <summary>Every interest in the product: the stored rows with what is pending applied.</summary>
+    private async Task<Dictionary<string, Interest>> AllInterestsAsync()
+    {
+        var interests = new Dictionary<string, Interest>(StringComparer.Ordinal);
+        foreach (var row in await LoadOwnedRowsAsync(OwnedRows.InterestKind))
+            interests[OwnedRows.RowId(row.Id, _rowPrefix)] = StateCodec.DecodeInterest(row.State);
+        foreach (var (customerId, pending) in _pendingInterests)
+            if (pending.ApplyTo(interests.GetValueOrDefault(customerId)) is { } interest) interests[customerId] = interest;
+            else interests.Remove(customerId);
+        return interests;
+    }
+
+    /// <summary>One customer's interest: its stored row with what is pending applied.</summary>
+    private async Task<Interest?> InterestOfAsync(string customerId)
+    {
+        var row = (await LoadOwnedRowsAsync(OwnedRows.InterestKind, customerId)).FirstOrDefault();
+        var stored = row is null ? null : StateCodec.DecodeInterest(row.State);
+        return _pendingInterests.TryGetValue(customerId, out var pending) ? pending.ApplyTo(stored) : stored;
     }
 
     /// <summary>Applies log record <paramref name="seq"/> (unless the saved state already holds it) and
     /// delivers the notifications <paramref name="apply"/> returns; the log hears back either way.</summary>
-    private void ApplyRecord(long seq, Func<List<(string CustomerId, CustomerEvent Note)>> apply)
+    private void ApplyRecord(long seq, IActorRef replyTo, Func<List<(string CustomerId, CustomerEvent Note)>> apply)
     {
         // After a crash, notes owed from earlier records go out before this one (live, they preceded it);
         // the notes of a record the saved state already holds go out as that record's own work.
         if (_toResend.Count > 0) Notify(TakeOwed(seq - 1), ActorRefs.Nobody, 0);
         if (AlreadyApplied(seq))
         {
-            Notify(TakeOwed(seq), Sender, seq);
+            Notify(TakeOwed(seq), replyTo, seq);
             return;
         }
         var notes = apply();
         Changed(seq);
-        Notify(notes, Sender, seq);
+        Notify(notes, replyTo, seq);
     }
 
     private List<(string CustomerId, CustomerEvent Note)> TakeOwed(long throughSeq)
@@ -230,6 +273,32 @@ public sealed class ProductEntity : CheckpointedEntity
     }
 
     private sealed record NotificationsConfirmed(IReadOnlyList<LoggedCall> Notes);
+
+    /// <summary>What the next save does to one customer's interest row: replace it (with <see cref="Base"/>, or delete it
+    /// when that is null), or not, then apply <see cref="Steps"/>.</summary>
+    private sealed class PendingInterest
+    {
+        public bool Replaces { get; private init; }
+        public Interest? Base { get; private init; }
+        public List<InterestStep> Steps { get; private init; } = [];
+
+        public static PendingInterest Replace(Interest? value) => new() { Replaces = true, Base = value };
+
+        /// <summary>The row's value after this, given its stored value; null when there is none. Leaves both inputs as they are.</summary>
+        public Interest? ApplyTo(Interest? stored)
+        {
+            var start = Replaces ? Base : stored;
+            if (Steps.Count == 0) return start is null ? null : StateCodec.DecodeInterest(StateCodec.EncodeInterest(start));
+            var interest = start is null ? new Interest() : StateCodec.DecodeInterest(StateCodec.EncodeInterest(start));
+            foreach (var step in Steps) ProductCatalog.Apply(interest, step);
+            return interest;
+        }
+
+        /// <summary>This, then <paramref name="later"/>.</summary>
+        public PendingInterest Then(PendingInterest later) => later.Replaces
+            ? later
+            : new PendingInterest { Replaces = Replaces, Base = Base, Steps = [.. Steps, .. later.Steps] };
+    }
 
     public static Props Props(string productId, IJourneyRules rules, StateBatcher store, IActorRef checkpointer,
         IActorRef customers, TimeSpan askTimeout, ResidencyLimit? residency = null) =>

@@ -15,27 +15,41 @@ public static class ProductCatalog
     {
         if (!p.Interests.TryGetValue(i.CustomerId, out var interest)) p.Interests[i.CustomerId] = interest = new Interest();
         // A replayed messageId (the customer ignores it) shows nothing new here either.
-        if (i.Kind != InterestKind.Ordered && (interest.Evidence.Contains(i.MessageId) || interest.WaitingEvidence.Contains(i.MessageId)))
-            return null;
-        if (i.Kind != InterestKind.Ordered)
+        if (StepOf(p, i) is { } step && !Apply(interest, step)) return null;
+        return FactsFor(p, i);
+    }
+
+    /// <summary>What an interest event adds to the customer's interest, resolved against the product as it is now (its
+    /// price and stock), so that it can be applied later to the interest as stored (<see cref="Apply"/>). None for an
+    /// order: it changes no interest.</summary>
+    public static InterestStep? StepOf(ProductState p, InterestShown i) => i.Kind == InterestKind.Ordered
+        ? null
+        : new InterestStep(i.MessageId, i.Timestamp, i.Price ?? p.Price,
+            i.Kind == InterestKind.Subscribed || (i.Kind == InterestKind.Viewed && p.InStock == false));
+
+    /// <summary>Applies one step; false for a messageId the interest already holds (a replayed call).</summary>
+    public static bool Apply(Interest interest, InterestStep step)
+    {
+        if (interest.Evidence.Contains(step.MessageId) || interest.WaitingEvidence.Contains(step.MessageId)) return false;
+        if (step.At > interest.LastAt) interest.LastAt = step.At;
+        if (step.SeenPrice is { } price && (interest.LowestSeenPrice is null || price < interest.LowestSeenPrice))
+            interest.LowestSeenPrice = price;
+        AddBounded(interest.Evidence, step.MessageId);
+        if (step.Waits)
         {
-            if (i.Timestamp > interest.LastAt) interest.LastAt = i.Timestamp;
-            var seen = i.Price ?? p.Price;
-            if (seen is { } price && (interest.LowestSeenPrice is null || price < interest.LowestSeenPrice))
-                interest.LowestSeenPrice = price;
-            AddBounded(interest.Evidence, i.MessageId);
-            if (i.Kind == InterestKind.Subscribed || (i.Kind == InterestKind.Viewed && p.InStock == false))
-            {
-                // The latest interest counts: a purchase before it does not end the wait (SPEC: "bought it meanwhile").
-                if (interest.WaitingSince is not { } since || i.Timestamp > since) interest.WaitingSince = i.Timestamp;
-                AddBounded(interest.WaitingEvidence, i.MessageId);
-            }
+            // The latest interest counts: a purchase before it does not end the wait (SPEC: "bought it meanwhile").
+            if (interest.WaitingSince is not { } since || step.At > since) interest.WaitingSince = step.At;
+            AddBounded(interest.WaitingEvidence, step.MessageId);
         }
-        return p.ConsumptionDays is null && p.PackSize is null && p.Category is null
+        return true;
+    }
+
+    /// <summary>The catalog facts a customer gets back for an interest event, if the product has any.</summary>
+    public static ProductFacts? FactsFor(ProductState p, InterestShown i) =>
+        p.ConsumptionDays is null && p.PackSize is null && p.Category is null
             ? null
             : new ProductFacts($"facts:{p.ProductId}:{i.MessageId}", i.Timestamp, p.ProductId, p.ConsumptionDays,
                 p.PackSize, p.Category);
-    }
 
     /// <summary>Erasure: the product no longer knows the customer.</summary>
     public static bool Forget(ProductState p, string customerId) => p.Interests.Remove(customerId);

@@ -13,6 +13,11 @@ public sealed class Interest
     public List<string> WaitingEvidence { get; } = new();
 }
 
+/// <summary>One interest event as it counts for the product: its evidence id, its time, the price the customer saw
+/// (the event's, else the catalog's then) and whether it starts a wait for a restock (a subscription, or a view while out
+/// of stock).</summary>
+public readonly record struct InterestStep(string MessageId, DateTimeOffset At, decimal? SeenPrice, bool Waits);
+
 /// <summary>One catalog product and who showed interest in it.</summary>
 public sealed class ProductState(string productId)
 {
