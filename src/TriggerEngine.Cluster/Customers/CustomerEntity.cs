@@ -279,7 +279,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             replyTo.Tell(reply);
             return;
         }
-        var log = Log;
+        var log = SystemLog;
         var customerId = CustomerId;
         var recording = _sink.WriteAsync(decisions).AsTask();
         AwaitRecorded(recording);

@@ -250,7 +250,7 @@ public sealed class ProductEntity : CheckpointedEntity
         var asks = byCustomer.Select(g =>
             _customers.Ask<EventsIngested>(new IngestEvents(g.Key, g.Select(n => n.Note).ToArray()), _askTimeout));
         var notified = byCustomer.Select(g => g.Key).ToArray();
-        var log = Log;
+        var log = SystemLog;
         var self = Self;
         var checkpointer = Checkpointer;
         Task.WhenAll(asks).ContinueWith(t =>
