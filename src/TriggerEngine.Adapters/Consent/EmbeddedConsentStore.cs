@@ -86,7 +86,7 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
     {
         var stored = await GetAsync(customerId, cancellationToken);
         if (!ConsentRecord.Supersedes(record, stored)) return stored!;
-        var write = new PendingWrite(customerId, record);
+        var write = new PendingWrite(customerId, Compact(record));
         if (!_writes.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(EmbeddedConsentStore));
         await write.Done.Task.WaitAsync(cancellationToken);
         return record;
@@ -203,32 +203,36 @@ public sealed class EmbeddedConsentStore : IConsentStore, IDisposable
     private static ConsentRecord Deserialize(string json)
     {
         var r = JsonSerializer.Deserialize<StoredConsent>(json)!;
-        return new ConsentRecord(Shared(r.Channels), Shared(r.Purposes), r.MaxPerWeek, r.OptOutTopics, r.UnsubscribedAll, r.UpdatedAt);
+        return Compact(new ConsentRecord(r.Channels, r.Purposes, r.MaxPerWeek, r.OptOutTopics, r.UnsubscribedAll, r.UpdatedAt));
     }
 
-    // Channel and purpose names are a handful of words repeated in every record: one string each, not one per
-    // record (a cached record is mostly these keys). Bounded, since the names come from requests.
-    private const int NameLimit = 1_000;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Names = new(StringComparer.Ordinal);
-    private static int _namesAdded; // ConcurrentDictionary.Count takes every lock: not on each read
-
-    private static Dictionary<string, bool> Shared(Dictionary<string, bool> flags)
+    /// <summary>The record as the cache keeps it: shared flag maps, no list of its own when there are no topics.</summary>
+    private static ConsentRecord Compact(ConsentRecord r) => r with
     {
-        var shared = new Dictionary<string, bool>(flags.Count, StringComparer.Ordinal);
-        foreach (var (name, on) in flags) shared[SharedName(name)] = on;
-        return shared;
-    }
+        Channels = Shared(r.Channels), Purposes = Shared(r.Purposes), OptOutTopics = r.OptOutTopics.Count == 0 ? [] : r.OptOutTopics,
+    };
 
-    private static string SharedName(string name)
+    // Channel and purpose flags are a handful of patterns repeated in every record ({email: true}, {email: true,
+    // sms: false}, ...): one read-only map per pattern, not two maps per cached record. Bounded, since the names come
+    // from requests.
+    private const int PatternLimit = 1_000;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Dictionary<string, bool>> Patterns =
+        new(StringComparer.Ordinal);
+    private static int _patternsAdded; // ConcurrentDictionary.Count takes every lock: not on each read
+
+    private static IReadOnlyDictionary<string, bool> Shared(IReadOnlyDictionary<string, bool> flags)
     {
-        if (Names.TryGetValue(name, out var known)) return known;
-        if (Volatile.Read(ref _namesAdded) >= NameLimit) return name;
-        if (Names.TryAdd(name, name))
+        var pattern = string.Join('\n', flags.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={(f.Value ? 1 : 0)}"));
+        if (Patterns.TryGetValue(pattern, out var known)) return known;
+        var own = new Dictionary<string, bool>(flags, StringComparer.Ordinal);
+        // Copied: the caller's map may change; the shared one never does.
+        if (Volatile.Read(ref _patternsAdded) >= PatternLimit) return own;
+        if (Patterns.TryAdd(pattern, own))
         {
-            Interlocked.Increment(ref _namesAdded);
-            return name;
+            Interlocked.Increment(ref _patternsAdded);
+            return own;
         }
-        return Names.GetValueOrDefault(name, name);
+        return Patterns.GetValueOrDefault(pattern, own);
     }
 
     private sealed record StoredConsent(Dictionary<string, bool> Channels, Dictionary<string, bool> Purposes, int? MaxPerWeek,

@@ -13,5 +13,6 @@ public sealed class EntityProducer<TActor>(Func<TActor> create) : IIndirectActor
     public ActorBase Produce() => create();
     public void Release(ActorBase actor) { }
 
-    public static Props Props(Func<TActor> create) => Akka.Actor.Props.CreateBy(new EntityProducer<TActor>(create));
+    public static Props Props(Func<TActor> create) =>
+        Akka.Actor.Props.CreateBy(new EntityProducer<TActor>(create)).WithMailbox(CompactMailbox.Id);
 }

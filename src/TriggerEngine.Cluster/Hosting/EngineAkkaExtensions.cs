@@ -73,7 +73,8 @@ public static class EngineAkkaExtensions
         b.WithRemoting(o.Hostname, o.Port)
             .WithClustering(new ClusterOptions { SeedNodes = o.SeedNodes.ToArray() })
             .AddHocon($"akka.cluster.sharding.passivate-idle-entity-after = {(int)o.PassivateIdleAfter.TotalMilliseconds}ms",
-                HoconAddMode.Prepend);
+                HoconAddMode.Prepend)
+            .AddHocon(CompactMailbox.Hocon, HoconAddMode.Append);
         // Idle passivation, hand-off and the residency limit all stop an entity with StopEntity: it saves first.
         var shardOptions = new ShardOptions
         {
