@@ -386,6 +386,21 @@ public abstract class StateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_catalog_line_touching_200_products_at_once_When_each_reads_its_interests_Then_only_a_few_reads_reach_the_store_at_a_time()
+    {
+        var gated = new GatedStore(await OpenAsync());
+        await using var batcher = new StateBatcher(gated);
+        await batcher.SaveAsync(State("p", "sku-7", "v1"), new RowChanges([Interest("alice", "a1") with { Id = OwnedRows.Key("sku-7", "alice") }], [], []));
+
+        var reads = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            Task.Run(() => batcher.LoadOwnedRowsAsync("p", $"sku-{i}", OwnedRows.InterestKind))));
+
+        Assert.InRange(gated.MostConcurrentRowReads, 1, 4);
+        Assert.Single(reads[7]);
+        Assert.Equal(199, reads.Count(r => r.Count == 0));
+    }
+
+    [Fact]
     public async Task Given_a_disposed_batcher_When_used_Then_it_refuses_after_draining_what_it_had()
     {
         var store = await OpenAsync();
@@ -450,7 +465,22 @@ public sealed class GatedStore(IStateStore inner) : IStateStore
 
     public Task InitializeAsync(CancellationToken ct = default) => inner.InitializeAsync(ct);
     public Task<IReadOnlyList<StoredState>> LoadAsync(string kind, IReadOnlyCollection<string> ids, CancellationToken ct = default) => inner.LoadAsync(kind, ids, ct);
-    public Task<IReadOnlyList<StoredState>> LoadRowsAsync(string kind, string idPrefix, CancellationToken ct = default) => inner.LoadRowsAsync(kind, idPrefix, ct);
+    /// <summary>The most row-range reads that were in the store at the same time.</summary>
+    public int MostConcurrentRowReads => _mostRowReads;
+    private int _rowReads, _mostRowReads;
+
+    public async Task<IReadOnlyList<StoredState>> LoadRowsAsync(string kind, string idPrefix, CancellationToken ct = default)
+    {
+        var now = Interlocked.Increment(ref _rowReads);
+        int most;
+        while (now > (most = Volatile.Read(ref _mostRowReads)) && Interlocked.CompareExchange(ref _mostRowReads, now, most) != most) { }
+        try
+        {
+            await Task.Delay(5, ct); // long enough for concurrent callers to overlap
+            return await inner.LoadRowsAsync(kind, idPrefix, ct);
+        }
+        finally { Interlocked.Decrement(ref _rowReads); }
+    }
     public Task SaveAsync(IReadOnlyList<StoredState> states, CancellationToken ct = default) => WriteAsync(states, [], null, ct);
     public Task DeleteAsync(string kind, string id, CancellationToken ct = default) => WriteAsync([], [(kind, id)], null, ct);
     public Task<IReadOnlyList<(string Id, DateTimeOffset Due)>> DueAsync(string kind, DateTimeOffset until, (DateTimeOffset Due, string Id)? after, int limit,

@@ -25,6 +25,7 @@ public sealed class StateBatcher : IAsyncDisposable
     /// <summary>Makes "newest pending write of a key" and "queue order" the same order for concurrent writers.</summary>
     private readonly Lock _enqueue = new();
 
+    private readonly SemaphoreSlim _ownedRowReads = new(4, 4);
     private readonly Task _writeLoop;
     private readonly Task _loadLoop;
     private long _commits;
@@ -71,9 +72,15 @@ public sealed class StateBatcher : IAsyncDisposable
     {
         if (_pending.TryGetValue((kind, id), out var pending))
             await pending.Done.Task.ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        return rowId is null
-            ? await _store.LoadRowsAsync(rowKind, OwnedRows.Prefix(id)).ConfigureAwait(false)
-            : await _store.LoadAsync(rowKind, [OwnedRows.Key(id, rowId)]).ConfigureAwait(false);
+        // A catalog line updates thousands of products at once: a few reads at a time, not a connection each.
+        await _ownedRowReads.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return rowId is null
+                ? await _store.LoadRowsAsync(rowKind, OwnedRows.Prefix(id)).ConfigureAwait(false)
+                : await _store.LoadAsync(rowKind, [OwnedRows.Key(id, rowId)]).ConfigureAwait(false);
+        }
+        finally { _ownedRowReads.Release(); }
     }
 
     private Task Enqueue(PendingWrite write)

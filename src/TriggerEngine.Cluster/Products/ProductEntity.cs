@@ -117,7 +117,18 @@ public sealed class ProductEntity : CheckpointedEntity
                 var updateFrom = Sender;
                 RunTask(async () =>
                 {
-                    var interests = await AllInterestsAsync();
+                    Dictionary<string, Interest> interests;
+                    try
+                    {
+                        interests = await AllInterestsAsync();
+                    }
+                    catch (Exception ex)
+                    {
+                        // The log fails the request (the client retries it); this entity goes on.
+                        Log.Warning(ex, "Product {0}: reading its interests failed", EntityId);
+                        updateFrom.Tell(new ApplyFailed(cmd.Seq, EntityId, ex.Message));
+                        return;
+                    }
                     ApplyRecord(cmd.Seq, updateFrom, () => UpdateCatalog(cmd, interests));
                 });
                 return true;
@@ -135,7 +146,16 @@ public sealed class ProductEntity : CheckpointedEntity
                 var mergeFrom = Sender;
                 RunTask(async () =>
                 {
-                    var (from, to) = (await InterestOfAsync(cmd.From), await InterestOfAsync(cmd.To));
+                    Interest? from, to;
+                    try
+                    {
+                        (from, to) = (await InterestOfAsync(cmd.From), await InterestOfAsync(cmd.To));
+                    }
+                    catch (Exception ex)
+                    {
+                        mergeFrom.Tell(new Status.Failure(ex)); // the customer's merge fails, and the log's request with it
+                        return;
+                    }
                     var view = new ProductState(EntityId);
                     if (from is not null) view.Interests[cmd.From] = from;
                     if (to is not null) view.Interests[cmd.To] = to;
