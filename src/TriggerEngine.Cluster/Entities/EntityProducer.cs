@@ -14,5 +14,5 @@ public sealed class EntityProducer<TActor>(Func<TActor> create) : IIndirectActor
     public void Release(ActorBase actor) { }
 
     public static Props Props(Func<TActor> create) =>
-        Akka.Actor.Props.CreateBy(new EntityProducer<TActor>(create)).WithMailbox(CompactMailbox.Id);
+        Akka.Actor.Props.CreateBy(new EntityProducer<TActor>(create));
 }

@@ -66,6 +66,9 @@ public static class EngineAkkaExtensions
             .AddHocon(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
     }
 
+    private static Props WithEntityMailbox(Props props, EngineClusterOptions o) =>
+        o.CompactMailbox ? props.WithMailbox(CompactMailbox.Id) : props;
+
     /// <summary>Remoting, clustering (a cluster of one when no seeds are given), the customer and product
     /// shard regions, the ingest log and the timer scheduler.</summary>
     public static AkkaConfigurationBuilder WithTriggerEngineCluster(this AkkaConfigurationBuilder b, EngineClusterOptions o)
@@ -87,16 +90,16 @@ public static class EngineAkkaExtensions
             var (rules, consents) = (resolver.GetService<IJourneyRules>(), resolver.GetService<IConsentStore>());
             var (sink, clock) = (resolver.GetService<IDecisionSink>(), resolver.GetService<EngineClock>());
             var (store, residency) = (resolver.GetService<StateBatcher>(), resolver.GetService<ResidencyLimit>());
-            return id => CustomerEntity.Props(id, rules, consents, sink, clock, store, registry.Get<IngestLogActor>(),
+            return id => WithEntityMailbox(CustomerEntity.Props(id, rules, consents, sink, clock, store, registry.Get<IngestLogActor>(),
                 registry.Get<TimerSchedulerActor>(), registry.Get<CustomerRegion>(), registry.Get<ProductRegion>(), o.AskTimeout,
-                residency);
+                residency), o);
         }, new CustomerMessageExtractor(o.ShardCount), shardOptions);
         b.WithShardRegion<ProductRegion>("product", (system, registry, resolver) =>
         {
             var (rules, store) = (resolver.GetService<IJourneyRules>(), resolver.GetService<StateBatcher>());
             var residency = resolver.GetService<ResidencyLimit>();
-            return id => ProductEntity.Props(id, rules, store, registry.Get<IngestLogActor>(), registry.Get<CustomerRegion>(),
-                o.AskTimeout, residency);
+            return id => WithEntityMailbox(ProductEntity.Props(id, rules, store, registry.Get<IngestLogActor>(),
+                registry.Get<CustomerRegion>(), o.AskTimeout, residency), o);
         }, new ProductMessageExtractor(o.ShardCount), shardOptions);
         b.WithActors((system, registry, resolver) =>
         {
