@@ -212,7 +212,4 @@ public sealed class StateBatcher : IAsyncDisposable
 /// <summary>Owned rows (<see cref="OwnedRows"/>) to upsert, delete and merge (a delta applied to the stored row) together
 /// with their owner's state. <see cref="Taken"/> is the owner's own record of what it handed over, for a failed save.</summary>
 public sealed record RowChanges(IReadOnlyList<StoredState> Saves, IReadOnlyList<(string Kind, string Id)> Deletes,
-    IReadOnlyList<(string Kind, string Id, byte[] Delta)> Merges, object? Taken = null)
-{
-    public int Count => Saves.Count + Deletes.Count + Merges.Count;
-}
+    IReadOnlyList<(string Kind, string Id, byte[] Delta)> Merges, object? Taken = null);

@@ -160,12 +160,8 @@ public static class StateCodec
 
     /// <summary>The stored interest (null: none yet) with the steps of <paramref name="delta"/> applied in order, as the
     /// product would have applied them to the interest in memory (a replayed messageId counts once).</summary>
-    public static byte[] ApplyInterestSteps(byte[]? stored, byte[] delta)
-    {
-        var interest = stored is null ? new Interest() : DecodeInterest(stored);
-        foreach (var step in DecodeInterestSteps(delta)) ProductCatalog.Apply(interest, step);
-        return EncodeInterest(interest);
-    }
+    public static byte[] ApplyInterestSteps(byte[]? stored, byte[] delta) =>
+        EncodeInterest(ProductCatalog.Apply(stored is null ? null : DecodeInterest(stored), DecodeInterestSteps(delta)));
 
     private static Interest ToInterest(InterestDto i)
     {

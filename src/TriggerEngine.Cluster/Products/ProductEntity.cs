@@ -304,14 +304,12 @@ public sealed class ProductEntity : CheckpointedEntity
 
         public static PendingInterest Replace(Interest? value) => new() { Replaces = true, Base = value };
 
-        /// <summary>The row's value after this, given its stored value; null when there is none. Leaves both inputs as they are.</summary>
+        /// <summary>The row's value after this, given its stored value (changed in place: callers pass one just read);
+        /// null when there is none. <see cref="Base"/> is left as it is: a failed save may need it again.</summary>
         public Interest? ApplyTo(Interest? stored)
         {
-            var start = Replaces ? Base : stored;
-            if (Steps.Count == 0) return start is null ? null : StateCodec.DecodeInterest(StateCodec.EncodeInterest(start));
-            var interest = start is null ? new Interest() : StateCodec.DecodeInterest(StateCodec.EncodeInterest(start));
-            foreach (var step in Steps) ProductCatalog.Apply(interest, step);
-            return interest;
+            var start = Replaces ? Base?.Copy() : stored;
+            return start is null && Steps.Count == 0 ? null : ProductCatalog.Apply(start, Steps);
         }
 
         /// <summary>This, then <paramref name="later"/>.</summary>

@@ -44,15 +44,20 @@ public static class ProductCatalog
         return true;
     }
 
+    /// <summary>Applies <paramref name="steps"/> in order to <paramref name="interest"/> (a new one when null) and returns it.</summary>
+    public static Interest Apply(Interest? interest, IEnumerable<InterestStep> steps)
+    {
+        interest ??= new Interest();
+        foreach (var step in steps) Apply(interest, step);
+        return interest;
+    }
+
     /// <summary>The catalog facts a customer gets back for an interest event, if the product has any.</summary>
     public static ProductFacts? FactsFor(ProductState p, InterestShown i) =>
         p.ConsumptionDays is null && p.PackSize is null && p.Category is null
             ? null
             : new ProductFacts($"facts:{p.ProductId}:{i.MessageId}", i.Timestamp, p.ProductId, p.ConsumptionDays,
                 p.PackSize, p.Category);
-
-    /// <summary>Erasure: the product no longer knows the customer.</summary>
-    public static bool Forget(ProductState p, string customerId) => p.Interests.Remove(customerId);
 
     /// <summary>
     /// identify merged the anonymous profile <paramref name="from"/> into <paramref name="to"/>: its interest

@@ -11,6 +11,14 @@ public sealed class Interest
     /// <summary>Subscribed, or viewed while out of stock, since the last restock.</summary>
     public DateTimeOffset? WaitingSince { get; set; }
     public List<string> WaitingEvidence { get; } = new();
+
+    public Interest Copy()
+    {
+        var copy = new Interest { LastAt = LastAt, LowestSeenPrice = LowestSeenPrice, WaitingSince = WaitingSince };
+        copy.Evidence.AddRange(Evidence);
+        copy.WaitingEvidence.AddRange(WaitingEvidence);
+        return copy;
+    }
 }
 
 /// <summary>One interest event as it counts for the product: its evidence id, its time, the price the customer saw
