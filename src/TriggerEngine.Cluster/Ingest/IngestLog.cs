@@ -239,8 +239,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         _timers.Tell(LogRecovered.Instance);
     }
 
-    /// <summary>Sends a record's calls to the entities: one message per customer (split around an identify
-    /// merge, so the merge sees what came before it) and one per product whose interest they show.</summary>
+    /// <summary>Sends a record to the entities, in the order <see cref="RecordDispatch"/> gives for calls.</summary>
     private void Dispatch(long seq, IIngestRecord record, IActorRef replyTo)
     {
         var messages = 0;
@@ -248,38 +247,13 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         switch (record)
         {
             case CallsRecord calls:
-            {
-                var byCustomer = new Dictionary<string, List<CustomerEvent>>();
-                var byProduct = new Dictionary<string, List<InterestShown>>();
-                foreach (var call in calls.Calls)
+                foreach (var message in RecordDispatch.Messages(seq, calls))
                 {
-                    events++;
-                    if (!byCustomer.TryGetValue(call.CustomerId, out var list)) byCustomer[call.CustomerId] = list = new();
-                    list.Add(call.Event);
-                    foreach (var (productId, interest) in ProductInterests.Of(call.CustomerId, call.Event))
-                    {
-                        if (!byProduct.TryGetValue(productId, out var ilist)) byProduct[productId] = ilist = new();
-                        ilist.Add(interest);
-                    }
-                    if (call.MergeAnonymousKey is not { } anonymous) continue;
-                    _customers.Tell(new IngestEvents(call.CustomerId, list.ToArray(), seq, calls.ReceivedAt));
-                    _customers.Tell(new MergeAnonymousProfile(call.CustomerId, anonymous, seq));
-                    messages += 2;
-                    list.Clear();
-                }
-                foreach (var (customerId, list) in byCustomer)
-                {
-                    if (list.Count == 0) continue;
-                    _customers.Tell(new IngestEvents(customerId, list, seq, calls.ReceivedAt));
+                    (message is RecordInterests ? _products : _customers).Tell(message);
                     messages++;
                 }
-                foreach (var (productId, list) in byProduct)
-                {
-                    _products.Tell(new RecordInterests(productId, list, seq));
-                    messages++;
-                }
+                events = calls.Calls.Count;
                 break;
-            }
             case CatalogRecord catalog:
                 foreach (var g in catalog.Updates.GroupBy(u => u.ProductId))
                 {
