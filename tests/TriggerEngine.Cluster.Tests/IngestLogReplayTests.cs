@@ -56,19 +56,26 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
         new(customer, new ProductViewed($"{customer}-{minute}", T0.AddMinutes(minute), "sku-1", 10m, null, null), null);
 
     private IActorRef StartLog(IStateStore store, IActorRef customers, IActorRef products, IActorRef timers, string name,
-        string logId = "replay-test", TimeSpan? roundTimeout = null) =>
+        string logId = "replay-test", TimeSpan? roundTimeout = null, int checkpointWindow = IngestLog.DefaultCheckpointWindow,
+        TimeSpan? windowDoublesEvery = null) =>
         Sys.ActorOf(IngestLog.Props(logId, customers, products, timers, store, new JournalPurge("sqlite", Journal),
-            new IngestPressure(1_000_000), new EngineReadiness(), TimeSpan.FromHours(1), roundTimeout), name);
+            new IngestPressure(1_000_000), new EngineReadiness(), TimeSpan.FromHours(1), roundTimeout, checkpointWindow,
+            windowDoublesEvery), name);
 
     /// <summary>A live log over a fresh state store with probes as regions, one request of views by
     /// <paramref name="customers"/> written and acknowledged by everyone it went to.</summary>
     private async Task<(SqliteStateStore Store, IActorRef Log, TestProbe Customers, TestProbe Products)> LogWithAppliedViews(
-        string name, TimeSpan? roundTimeout, params string[] customers)
+        string name, TimeSpan? roundTimeout, params string[] customers) =>
+        await LogWithAppliedViews(name, roundTimeout, IngestLog.DefaultCheckpointWindow, null, customers);
+
+    private async Task<(SqliteStateStore Store, IActorRef Log, TestProbe Customers, TestProbe Products)> LogWithAppliedViews(
+        string name, TimeSpan? roundTimeout, int checkpointWindow, TimeSpan? windowDoublesEvery, params string[] customers)
     {
         var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, $"state-{name}.db") }.ToString());
         await store.InitializeAsync();
         var (c, p) = (CreateTestProbe(), CreateTestProbe());
-        var log = StartLog(store, c, p, CreateTestProbe(), name, logId: name + "-test", roundTimeout: roundTimeout);
+        var log = StartLog(store, c, p, CreateTestProbe(), name, logId: name + "-test", roundTimeout: roundTimeout,
+            checkpointWindow: checkpointWindow, windowDoublesEvery: windowDoublesEvery);
         log.Tell(new AppendCalls(customers.Select((id, i) => View(id, i + 1)).ToArray(), null), TestActor);
         foreach (var ingest in c.ReceiveN(customers.Length, TimeSpan.FromSeconds(20)).Cast<IngestEvents>())
             log.Tell(new EventsIngested(ingest.CustomerId, 1, 0, ingest.Seq), c);
@@ -76,6 +83,49 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
         p.Reply(new ProductAck(interest.ProductId, interest.Seq));
         ExpectMsg<RecordApplied>();
         return (store, log, c, p);
+    }
+
+    [Fact]
+    public async Task Given_a_round_larger_than_its_window_When_it_starts_Then_only_a_window_of_entities_saves_at_once()
+    {
+        var (store, log, customers, products) = await LogWithAppliedViews("window", null, 2, TimeSpan.FromHours(1),
+            "c1", "c2", "c3", "c4", "c5");
+        await using var _ = store;
+
+        log.Tell(CheckpointNow.Instance, TestActor);
+        var first = customers.ReceiveN(2).Cast<Checkpoint>().ToList();
+        customers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        var round = first[0].Round;
+        log.Tell(new Checkpointed(round, true, EntityKind.Customer, first[0].EntityId), customers);
+        var third = customers.ExpectMsg<Checkpoint>();
+        customers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        var asked = new List<Checkpoint>(first) { third };
+        foreach (var c in asked.Skip(1)) log.Tell(new Checkpointed(round, true, EntityKind.Customer, c.EntityId), customers);
+        asked.AddRange(customers.ReceiveN(2).Cast<Checkpoint>());
+        Assert.Equal(["c1", "c2", "c3", "c4", "c5"], asked.Select(c => c.EntityId).Order());
+        products.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the window is full
+        foreach (var c in asked.Skip(3)) log.Tell(new Checkpointed(round, true, EntityKind.Customer, c.EntityId), customers);
+        products.ExpectMsg<Checkpoint>(c => c.Round == round, TimeSpan.FromSeconds(5));
+        log.Tell(new Checkpointed(round, true, EntityKind.Product, "sku-1"), products);
+        ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Given_a_round_that_runs_long_When_an_entity_answers_Then_the_window_has_grown()
+    {
+        var (store, log, customers, products) = await LogWithAppliedViews("window-grows", null, 1, TimeSpan.FromMilliseconds(300),
+            "c1", "c2", "c3", "c4", "c5");
+        await using var _ = store;
+
+        log.Tell(CheckpointNow.Instance, TestActor);
+        var first = customers.ExpectMsg<Checkpoint>();
+        customers.ExpectNoMsg(TimeSpan.FromMilliseconds(700)); // nothing more until an answer, however long it takes
+        log.Tell(new Checkpointed(first.Round, true, EntityKind.Customer, first.EntityId), customers);
+        var next = customers.ReceiveN(4).Cast<Checkpoint>().ToList(); // the window is 4 or more by now, not 1
+        foreach (var c in next) log.Tell(new Checkpointed(c.Round, true, EntityKind.Customer, c.EntityId), customers);
+        products.ExpectMsg<Checkpoint>(c => c.Round == first.Round);
+        log.Tell(new Checkpointed(first.Round, true, EntityKind.Product, "sku-1"), products);
+        ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
