@@ -12,8 +12,8 @@ public static class Program
 {
     private const string Usage = """
         usage:
-          generate --customers N --days D --seed S --out DIR [--duplicate-rate 0.01] [--late-rate 0.01] [--anonymous-rate 0.1] [--group-size 20000] [--no-oracle]
-          oracle --dir DIR                     (re)compute DIR/expected.ndjson from the traffic
+          generate --customers N --days D --seed S --out DIR [--duplicate-rate 0.01] [--late-rate 0.01] [--anonymous-rate 0.1] [--group-size 20000] [--no-oracle] [--oracle-partitions K]
+          oracle --dir DIR [--partitions K]    (re)compute DIR/expected.ndjson from the traffic; K passes, each holding 1/K of the customers
           compare --expected DIR/expected.ndjson --actual decisions.ndjson [--traffic DIR] [--json FILE] [--examples 20]
           replay-simple --url http://127.0.0.1:5080 --dir DIR [--write-key dev-write-key] [--admin-key dev-admin-key] [--batch 100]
           replay --url URL[,URL2,...] --dir DIR [--batch 100] [--format json|msgpack] [--connections 16] [--rate EVENTS_PER_S (0 = as fast as accepted)]
@@ -38,14 +38,15 @@ public static class Program
                     var o = new GenOptions(long.Parse(Req("customers"), CultureInfo.InvariantCulture), int.Parse(Req("days"), CultureInfo.InvariantCulture),
                         ulong.Parse(Req("seed"), CultureInfo.InvariantCulture), D("duplicate-rate", 0.01), D("late-rate", 0.01), D("anonymous-rate", 0.1));
                     var sw = System.Diagnostics.Stopwatch.StartNew();
-                    var m = TrafficWriter.Generate(o, Req("out"), int.Parse(Opt("group-size", "20000"), CultureInfo.InvariantCulture), !opt.ContainsKey("no-oracle"), Console.Out);
+                    var m = TrafficWriter.Generate(o, Req("out"), int.Parse(Opt("group-size", "20000"), CultureInfo.InvariantCulture), !opt.ContainsKey("no-oracle"), Console.Out,
+                        int.Parse(Opt("oracle-partitions", "1"), CultureInfo.InvariantCulture));
                     Console.WriteLine($"wrote {Req("out")}: {m["calls"]} calls, {m["consents"]} consents, {m["catalogUpdates"]} catalog updates in {sw.Elapsed.TotalSeconds:F1} s");
                     return 0;
                 }
                 case "oracle":
                 {
                     var dir = Req("dir");
-                    var decisions = OracleRunner.Run(dir);
+                    var decisions = OracleRunner.Run(dir, partitions: int.Parse(Opt("partitions", "1"), CultureInfo.InvariantCulture), log: Console.Out);
                     OracleRunner.Write(Path.Combine(dir, "expected.ndjson"), decisions);
                     Console.WriteLine($"{decisions.Count} expected decisions");
                     return 0;

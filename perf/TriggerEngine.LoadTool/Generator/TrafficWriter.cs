@@ -13,7 +13,8 @@ namespace TriggerEngine.LoadTool.Generator;
 /// </summary>
 internal static class TrafficWriter
 {
-    public static Dictionary<string, object> Generate(GenOptions o, string dir, int groupSize = 20_000, bool runOracle = true, TextWriter? log = null)
+    public static Dictionary<string, object> Generate(GenOptions o, string dir, int groupSize = 20_000, bool runOracle = true, TextWriter? log = null,
+        int oraclePartitions = 1)
     {
         Directory.CreateDirectory(dir);
         var catalog = new CatalogPlan(o.Seed, o.Customers, o.Start, o.End);
@@ -105,7 +106,7 @@ internal static class TrafficWriter
 
         if (runOracle)
         {
-            var decisions = OracleRunner.Run(dir);
+            var decisions = OracleRunner.Run(dir, partitions: oraclePartitions, log: log);
             OracleRunner.Write(Path.Combine(dir, "expected.ndjson"), decisions);
             manifest["expectedDecisions"] = decisions.Count;
             log?.WriteLine($"oracle: {decisions.Count} decisions; " + string.Join(", ",

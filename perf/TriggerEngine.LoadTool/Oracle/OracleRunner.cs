@@ -1,12 +1,35 @@
 using System.Text.Json;
+using TriggerEngine.LoadTool.Replay;
 
 namespace TriggerEngine.LoadTool.Oracle;
 
 /// <summary>Runs the reference oracle over a traffic directory in the replay order of perf/FORMAT.md.</summary>
 internal static class OracleRunner
 {
-    public static List<DecisionRecord> Run(string dir, OracleSettings? settings = null)
+    /// <summary>
+    /// The expected decisions of a traffic directory. With <paramref name="partitions"/> above 1 the oracle runs once
+    /// per partition of persons (<see cref="TrafficPlan.PersonKey"/>, as the replayer partitions them), each time
+    /// holding only that partition's customers: a customer's decisions depend on its own calls, its consent and the
+    /// catalog, which every pass reads whole. Memory falls by the partition count; each pass reads the whole traffic.
+    /// </summary>
+    public static List<DecisionRecord> Run(string dir, OracleSettings? settings = null, int partitions = 1, TextWriter? log = null)
     {
+        if (partitions < 1) throw new ArgumentException("partitions must be at least 1");
+        var decisions = new List<DecisionRecord>();
+        for (int k = 0; k < partitions; k++)
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var part = RunPartition(dir, settings, k, partitions);
+            decisions.AddRange(part);
+            if (partitions > 1) log?.WriteLine($"oracle partition {k + 1}/{partitions}: {part.Count} decisions in {sw.Elapsed.TotalSeconds:F1} s");
+        }
+        return decisions;
+    }
+
+    private static List<DecisionRecord> RunPartition(string dir, OracleSettings? settings, int k, int partitions)
+    {
+        bool Mine(string? userId, string? anonymousId) =>
+            partitions == 1 || TrafficPlan.Partition(TrafficPlan.PersonKey(userId, anonymousId), partitions) == k;
         var oracle = new ReferenceOracle(settings);
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json")));
         var finalWatermark = Time.Parse(manifest.RootElement.GetProperty("finalWatermark").GetString()!);
@@ -15,7 +38,8 @@ internal static class OracleRunner
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             using var d = JsonDocument.Parse(line);
-            oracle.PutConsent(d.RootElement.GetProperty("customerId").GetString()!, ConsentRecord.Parse(d.RootElement.GetProperty("record")));
+            var customerId = d.RootElement.GetProperty("customerId").GetString()!;
+            if (Mine(customerId, null)) oracle.PutConsent(customerId, ConsentRecord.Parse(d.RootElement.GetProperty("record")));
         }
 
         using var catalog = File.ReadLines(Path.Combine(dir, "catalog.ndjson")).Where(l => !string.IsNullOrWhiteSpace(l)).GetEnumerator();
@@ -33,12 +57,37 @@ internal static class OracleRunner
         foreach (var line in File.ReadLines(Path.Combine(dir, "calls.ndjson")))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
-            oracle.Apply(Call.Parse(line));
+            if (partitions == 1) oracle.Apply(Call.Parse(line));
+            else
+            {
+                // Only this partition's calls are parsed whole; the others are scanned for their ids.
+                var (type, user, anon) = TopLevelIds(line);
+                if (type == "identify" && user is not null && anon is not null && Mine(user, null) != Mine(anon, null))
+                    throw new InvalidOperationException(
+                        $"identify of {anon} as {user} crosses oracle partitions: this traffic needs --partitions 1");
+                if (Mine(user, anon)) oracle.Apply(Call.Parse(line));
+            }
             ApplyCatalogUpTo(++n);
         }
         ApplyCatalogUpTo(long.MaxValue);
         oracle.Finish(finalWatermark);
         return oracle.Decisions;
+    }
+
+    /// <summary>type, userId and anonymousId of one call, reading only its top level.</summary>
+    private static (string? Type, string? User, string? Anon) TopLevelIds(string line)
+    {
+        var r = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(line));
+        string? type = null, user = null, anon = null;
+        r.Read(); // StartObject
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            if (r.ValueTextEquals("type")) { r.Read(); type = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
+            else if (r.ValueTextEquals("userId")) { r.Read(); user = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
+            else if (r.ValueTextEquals("anonymousId")) { r.Read(); anon = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
+            else { r.Read(); r.Skip(); }
+        }
+        return (type, user, anon);
     }
 
     private static (long, List<ProductUpdate>)? NextCatalog(IEnumerator<string> e)
