@@ -26,7 +26,7 @@ public sealed record EngineClusterOptions
     /// <summary>How often changed entities save their state, after which the ingest log is truncated.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Entities of a checkpoint round saving at once, doubled each second the round runs; the rest wait their
+    /// <summary>Entities of a checkpoint round saving at once, doubled every half second the round runs; the rest wait their
     /// turn, so that requests arriving during a round do not queue behind every save of it. 0: all at once.</summary>
     public int CheckpointWindow { get; init; } = Ingest.IngestLog.DefaultCheckpointWindow;
 
