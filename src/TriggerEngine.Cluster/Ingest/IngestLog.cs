@@ -312,11 +312,11 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
 
     /// <summary>
     /// Keeps at most <see cref="_checkpointWindow"/> entities of the round saving at once, doubling every half second
-    /// the round has run. Asked all together, the 10k–15k entities of a round queued their encodes ahead of every request
-    /// dispatched meanwhile and held those requests back by up to a second (the half-rate p99). A fixed small window,
-    /// under full load, stretched rounds from 2 s to 10 s, and with them what a restart replays; the doubling ends a
-    /// busy round within a few seconds more than it took before. Each entity applied everything up to the round's position before
-    /// the round began, so asking it later still saves that; it may save more, which a replay skips.
+    /// the round has run. Asked all together, the 10k–15k entities of a round queued their encodes ahead of every
+    /// request dispatched meanwhile and held those requests back by up to a second (the half-rate p99). A fixed small
+    /// window, under full load, stretched rounds from 2 s to 10 s, and with them what a restart replays; the doubling
+    /// ends a busy round within a few seconds of what it took before. Each entity applied everything up to the round's
+    /// position before the round began, so asking it later still saves that; it may save more, which a replay skips.
     /// </summary>
     private void AskNext(Round round)
     {
