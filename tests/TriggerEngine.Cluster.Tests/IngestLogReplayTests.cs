@@ -235,6 +235,36 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
         t.FishForMessage(m => m is LogRecovered);
     }
 
+    [Fact]
+    public async Task Given_a_request_with_an_identify_merge_When_the_log_replays_Then_other_persons_requests_go_beside_it_and_the_same_persons_wait()
+    {
+        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-merge.db") }.ToString());
+        await store.InitializeAsync();
+        // Live: a merge, a request of someone else, a request of the merged person; none applied, no checkpoint.
+        var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var live = StartLog(store, customers, products, timers, "merge-live", logId: "merge-replay");
+        live.Tell(new AppendCalls([new LoggedCall("u1", new Identified("id-1", T0, null), "anon:v1")], null));
+        customers.FishForMessage(m => m is MergeAnonymousProfile { Seq: 1 }, TimeSpan.FromSeconds(20));
+        live.Tell(new AppendCalls([View("c2", 2)], null));
+        live.Tell(new AppendCalls([View("u1", 3)], null));
+        customers.FishForMessage(m => m is IngestEvents { Seq: 3 });
+        Watch(live);
+        Sys.Stop(live);
+        ExpectTerminated(live);
+
+        var (c, p, t) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var restarted = StartLog(store, c, p, t, "merge-restarted", logId: "merge-replay");
+        var merge = c.ReceiveN(3, TimeSpan.FromSeconds(20)).ToList();
+        Assert.Contains(merge, m => m is MergeAnonymousProfile { CustomerId: "u1", Seq: 1 });
+        Assert.Contains(merge, m => m is IngestEvents { CustomerId: "u1", Seq: 1 });
+        Assert.Contains(merge, m => m is IngestEvents { CustomerId: "c2", Seq: 2 }); // beside the merge: another person
+        c.ExpectNoMsg(TimeSpan.FromMilliseconds(300));                                 // u1's next request waits for it
+
+        restarted.Tell(new EventsIngested("u1", 1, 0, 1), c);
+        restarted.Tell(new EventsIngested("u1", 0, 0, 1), c);
+        c.ExpectMsg<IngestEvents>(e => e is { CustomerId: "u1", Seq: 3 });
+    }
+
     protected override void AfterAll()
     {
         base.AfterAll();

@@ -196,33 +196,38 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private void Replay()
     {
         _log.Info("Ingest log: checkpoint at {0}, replaying {1} records after it", _checkpointed, _replay.Count);
+        _replayStartedAt = Stopwatch.GetTimestamp();
+        _replayRecords = _replay.Count;
         _lastDispatched = Math.Max(_checkpointed, LastSequenceNr - _replay.Count);
         PumpReplay();
         CheckRecovered();
     }
 
     /// <summary>
-    /// Replays in the order the records were applied live: up to <see cref="ReplayWindow"/> request records
-    /// at once (live, concurrent requests overlapped as much), but a catalog record, or a request that merges a
-    /// profile, only once everything before it is applied and alone. Those records reach customers through
-    /// products; dispatched together with later records, their notifications would arrive after events that
-    /// followed them live, and the customer would decide (caps, arbitration) in a different order.
+    /// Replays in the order the records were applied live: up to <see cref="ReplayWindow"/> request records at once
+    /// (live, concurrent requests overlapped as much), except where <see cref="ReplayOrder"/> says a record must wait
+    /// for the ones before it: a catalog record for all of them, a request with an identify merge for those that
+    /// share a customer or profile with it.
     /// </summary>
     private void PumpReplay()
     {
         while (_replay.TryPeek(out var next))
         {
             if (_pending.Count >= ReplayWindow) return;
-            if (_pending.Count > 0 && (IsBarrier(next.Record) || _pending.Values.Any(p => p.Barrier))) return;
+            if (_replayHead?.Seq != next.Seq) _replayHead = (next.Seq, ReplayOrder.Of(next.Record));
+            var order = _replayHead.Value.Order;
+            foreach (var p in _pending.Values)
+                if (p.ReplayOrder is { } pending && order.ConflictsWith(pending)) return;
             _replay.Dequeue();
-            Dispatch(next.Seq, next.Record, ActorRefs.Nobody);
+            _replayHead = null;
+            Dispatch(next.Seq, next.Record, ActorRefs.Nobody, order);
         }
     }
 
     private const int ReplayWindow = 16;
-
-    private static bool IsBarrier(IIngestRecord record) =>
-        record is CatalogRecord || (record is CallsRecord c && c.Calls.Any(x => x.MergeAnonymousKey is not null));
+    private (long Seq, ReplayOrder Order)? _replayHead;
+    private long _replayStartedAt;
+    private int _replayRecords;
 
     /// <summary>Requests that arrive while the log replays would overtake the records before them: 503, retry.</summary>
     private bool RefuseWhileReplaying(IActorRef replyTo, int admittedEvents)
@@ -239,12 +244,14 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         if (_replay.Count > 0) PumpReplay();
         if (_recovered || _pending.Count > 0 || _replay.Count > 0) return;
         _recovered = true;
+        if (_replayRecords > 0)
+            _log.Info("Ingest log: replayed {0} records in {1:F0} ms", _replayRecords, Stopwatch.GetElapsedTime(_replayStartedAt).TotalMilliseconds);
         _readiness.MarkLogRecovered();
         _timers.Tell(LogRecovered.Instance);
     }
 
     /// <summary>Sends a record to the entities, in the order <see cref="RecordDispatch"/> gives for calls.</summary>
-    private void Dispatch(long seq, IIngestRecord record, IActorRef replyTo)
+    private void Dispatch(long seq, IIngestRecord record, IActorRef replyTo, ReplayOrder? replayOrder = null)
     {
         var messages = 0;
         var events = 0;
@@ -271,7 +278,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         // Replayed records and catalog feeds were never admitted through the pressure gauge.
         var pending = new PendingRecord(Stopwatch.GetTimestamp(), replyTo, messages,
             replyTo.IsNobody() || record is CatalogRecord ? 0 : events,
-            barrier: replyTo.IsNobody() && IsBarrier(record)); // only the replay orders by it; spare live requests the scan
+            replayOrder); // only the replay orders by it; live requests are not scanned for it
         if (messages == 0) Complete(seq, pending);
         else _pending[seq] = pending;
     }
@@ -428,9 +435,9 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         Akka.Actor.Props.Create(() => new IngestLog(logId, customers, products, timers, store, purge, pressure, readiness,
             checkpointInterval, roundTimeout, checkpointWindow, windowDoublesEvery));
 
-    private sealed class PendingRecord(long dispatchedAt, IActorRef replyTo, int remaining, int events, bool barrier)
+    private sealed class PendingRecord(long dispatchedAt, IActorRef replyTo, int remaining, int events, ReplayOrder? replayOrder)
     {
-        public bool Barrier { get; } = barrier;
+        public ReplayOrder? ReplayOrder { get; } = replayOrder;
         public long DispatchedAt { get; } = dispatchedAt;
         public IActorRef ReplyTo { get; } = replyTo;
         public int Remaining { get; set; } = remaining;
