@@ -37,6 +37,7 @@ internal static class OracleRunner
         foreach (var line in File.ReadLines(Path.Combine(dir, "consent.ndjson")))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
+            if (partitions > 1 && !Mine(TopLevelString(line, "customerId"), null)) continue; // skip the parse of others'
             using var d = JsonDocument.Parse(line);
             var customerId = d.RootElement.GetProperty("customerId").GetString()!;
             if (Mine(customerId, null)) oracle.PutConsent(customerId, ConsentRecord.Parse(d.RootElement.GetProperty("record")));
@@ -72,6 +73,21 @@ internal static class OracleRunner
         ApplyCatalogUpTo(long.MaxValue);
         oracle.Finish(finalWatermark);
         return oracle.Decisions;
+    }
+
+    /// <summary>One top-level string property of a JSON line, reading nothing below the top level.</summary>
+    private static string? TopLevelString(string line, string name)
+    {
+        var r = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(line));
+        r.Read(); // StartObject
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var match = r.ValueTextEquals(name);
+            r.Read();
+            if (match) return r.TokenType == JsonTokenType.String ? r.GetString() : null;
+            r.Skip();
+        }
+        return null;
     }
 
     /// <summary>type, userId and anonymousId of one call, reading only its top level.</summary>
