@@ -62,7 +62,7 @@ internal static class OracleRunner
             else
             {
                 // Only this partition's calls are parsed whole; the others are scanned for their ids.
-                var (type, user, anon) = TopLevelIds(line);
+                var (type, user, anon, _) = TrafficPlan.Scan(System.Text.Encoding.UTF8.GetBytes(line));
                 if (type == "identify" && user is not null && anon is not null && Mine(user, null) != Mine(anon, null))
                     throw new InvalidOperationException(
                         $"identify of {anon} as {user} crosses oracle partitions: this traffic needs --partitions 1");
@@ -88,22 +88,6 @@ internal static class OracleRunner
             r.Skip();
         }
         return null;
-    }
-
-    /// <summary>type, userId and anonymousId of one call, reading only its top level.</summary>
-    private static (string? Type, string? User, string? Anon) TopLevelIds(string line)
-    {
-        var r = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(line));
-        string? type = null, user = null, anon = null;
-        r.Read(); // StartObject
-        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
-        {
-            if (r.ValueTextEquals("type")) { r.Read(); type = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
-            else if (r.ValueTextEquals("userId")) { r.Read(); user = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
-            else if (r.ValueTextEquals("anonymousId")) { r.Read(); anon = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
-            else { r.Read(); r.Skip(); }
-        }
-        return (type, user, anon);
     }
 
     private static (long, List<ProductUpdate>)? NextCatalog(IEnumerator<string> e)

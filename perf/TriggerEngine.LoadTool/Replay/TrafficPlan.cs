@@ -130,7 +130,7 @@ internal sealed class TrafficPlan
         long front = long.MinValue;
         for (int i = 0; i < jsonLines.Count; i++)
         {
-            var (user, anon, ts) = Scan(jsonLines[i]);
+            var (_, user, anon, ts) = Scan(jsonLines[i]);
             long t = ts?.Ticks ?? (front == long.MinValue ? 0 : front); // no timestamp: the engine uses its watermark
             front = Math.Max(front, t);
             var person = PersonKey(user, anon);
@@ -139,21 +139,22 @@ internal sealed class TrafficPlan
         return calls;
     }
 
-    /// <summary>userId, anonymousId and timestamp of one call, reading only its top level.</summary>
-    private static (string? User, string? Anon, DateTime? Ts) Scan(byte[] json)
+    /// <summary>type, userId, anonymousId and timestamp of one call, reading only its top level.</summary>
+    public static (string? Type, string? User, string? Anon, DateTime? Ts) Scan(byte[] json)
     {
         var r = new Utf8JsonReader(json);
-        string? user = null, anon = null;
+        string? type = null, user = null, anon = null;
         DateTime? ts = null;
         r.Read(); // StartObject
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (r.ValueTextEquals("userId")) { r.Read(); user = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
+            if (r.ValueTextEquals("type")) { r.Read(); type = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
+            else if (r.ValueTextEquals("userId")) { r.Read(); user = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
             else if (r.ValueTextEquals("anonymousId")) { r.Read(); anon = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
             else if (r.ValueTextEquals("timestamp")) { r.Read(); ts = r.TokenType == JsonTokenType.String ? Time.Parse(r.GetString()!) : null; }
             else { r.Read(); r.Skip(); }
         }
-        return (user, anon, ts);
+        return (type, user, anon, ts);
     }
 
     private static List<byte[]> SplitMessagePack(string path)
