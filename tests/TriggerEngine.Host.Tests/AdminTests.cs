@@ -209,6 +209,38 @@ public sealed class AdminTests
         Assert.Equal("bystander", (string?)(await engine.Explain("bystander"))!["customerId"]);
     }
 
+    [Fact]
+    public async Task Given_decisions_saved_in_a_checkpoint_When_explained_and_then_erased_Then_they_live_in_rows_of_their_own_until_the_erasure()
+    {
+        await using var engine = await EngineProcess.StartAsync();
+        await engine.Batch(Calls.SignedUp("rowan", T0), Calls.Added("rowan", T0.AddHours(1)));
+        await engine.Watermark(T0.AddHours(3));
+        var before = (await engine.Decisions("rowan")).Select(d => (string)d!["decisionId"]!).ToArray();
+        Assert.Equal(2, before.Length);
+        await engine.SendOk(HttpMethod.Post, "/v1/admin/checkpoint", null, "admin");
+
+        // Each record is a row of kind "d", written once; the customer's own row no longer carries them.
+        Assert.Equal(2, StateRows(engine, "d", "rowan"));
+        Assert.Equal(0, StateRows(engine, "c", before[0]));
+        Assert.Equal(before, (await engine.Decisions("rowan")).Select(d => (string)d!["decisionId"]!).ToArray());
+
+        Assert.True((await engine.Send(HttpMethod.Delete, "/v1/customers/rowan", auth: "admin")).IsSuccessStatusCode);
+        Assert.Equal(0, StateRows(engine, "d", "rowan"));
+    }
+
+    /// <summary>Rows of <c>entity_state</c> of one kind whose id or state holds <paramref name="text"/>.</summary>
+    private static long StateRows(EngineProcess engine, string kind, string text)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(engine.DataDirectory, "state.db")};Mode=ReadOnly");
+        db.Open();
+        using var count = db.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM entity_state WHERE kind = $k AND " +
+                            "(instr(CAST(id AS BLOB), CAST($t AS BLOB)) > 0 OR instr(state, CAST($t AS BLOB)) > 0)";
+        count.Parameters.AddWithValue("$k", kind);
+        count.Parameters.AddWithValue("$t", text);
+        return (long)count.ExecuteScalar()!;
+    }
+
     /// <summary>Rows of every table in a SQLite file of the data directory whose any column holds <paramref name="text"/>.</summary>
     private static long RowsMentioning(EngineProcess engine, string file, string text)
     {

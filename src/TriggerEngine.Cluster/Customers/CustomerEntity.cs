@@ -53,6 +53,52 @@ public sealed class CustomerEntity : CheckpointedEntity
 
     protected override void Restore(ReadOnlyMemory<byte> state) => _state = StateCodec.DecodeCustomer(CustomerId, state);
     protected override byte[] Encode() => StateCodec.EncodeCustomer(_state);
+
+    /// <summary>Rows kept of a customer's decision records: at least the last 100 (SPEC 5, explain).</summary>
+    public const int DecisionRowsKept = CustomerState.DecisionLimit;
+
+    /// <summary>
+    /// Decision records go out of the state into rows of their own, each written once with the save that follows it
+    /// (and the row <see cref="DecisionRowsKept"/> records older deleted). Kept in the state they were re-written with
+    /// every save of the customer: a third of its bytes, and most of its encoding.
+    /// </summary>
+    protected override RowChanges? TakeRowChanges()
+    {
+        var taken = _state.Decisions;
+        if (taken.Count == 0) return null;
+        var saves = new List<StoredState>(taken.Count);
+        var deletes = new List<(string, string)>(taken.Count);
+        var first = _state.DecisionCount - taken.Count;
+        for (var i = 0; i < taken.Count; i++)
+        {
+            var number = first + i;
+            saves.Add(new StoredState(OwnedRows.DecisionKind, DecisionRowKey(number), StateCodec.EncodeDecision(taken[i]), 0, null));
+            if (number >= DecisionRowsKept) deletes.Add((OwnedRows.DecisionKind, DecisionRowKey(number - DecisionRowsKept)));
+        }
+        var copy = taken.ToArray();
+        taken.Clear();
+        return new RowChanges(saves, deletes, [], copy);
+    }
+
+    /// <summary>The records of a failed save go back before those made since, for the next save.</summary>
+    protected override void RowChangesNotSaved(RowChanges changes)
+    {
+        _state.Decisions.InsertRange(0, (TriggerDecision[])changes.Taken!);
+        var over = _state.Decisions.Count - CustomerState.DecisionLimit;
+        if (over > 0) _state.Decisions.RemoveRange(0, over);
+    }
+
+    private string DecisionRowKey(long number) => OwnedRows.Key(CustomerId, OwnedRows.DecisionRowId(number));
+
+    /// <summary>The customer's decision records, oldest first: the stored rows, then those not saved yet.</summary>
+    private async Task<List<TriggerDecision>> DecisionRecordsAsync()
+    {
+        var rows = await LoadOwnedRowsAsync(OwnedRows.DecisionKind);
+        var records = new List<TriggerDecision>(rows.Count + _state.Decisions.Count);
+        foreach (var row in rows) records.Add(StateCodec.DecodeDecision(row.State));
+        records.AddRange(_state.Decisions);
+        return records.Count > DecisionRowsKept ? records[^DecisionRowsKept..] : records;
+    }
     protected override DateTimeOffset? IndexedDue() => NextDue();
     protected override void Loaded() => ReportNextDue();
     protected override void Stopping() => _timers.Tell(new CustomerAsleep(CustomerId));
@@ -229,12 +275,13 @@ public sealed class CustomerEntity : CheckpointedEntity
     {
         var sender = Sender;
         var consent = await _consents.GetAsync(CustomerId);
+        var decisions = await DecisionRecordsAsync();
         var ctx = Journey(consent, null);
         var at = _clock.Mode == ClockMode.Wall ? _clock.Now : _state.LastEventAt is { } l && l > _clock.Now ? l : _clock.Now;
         sender.Tell(new CustomerExplanation(CustomerId, _state.Exists, _state.MergedInto, _state.TimeZone, _state.LastEventAt,
             new Dictionary<string, string>(_state.Traits), _state.History.ToArray(),
             CustomerExplain.ActiveInstances(_state, ctx.Scenarios), CustomerJourney.NextDue(_state, ctx),
-            CustomerExplain.Caps(_state, consent, ctx.Policy, at), _state.Sends.ToArray(), _state.Decisions.ToArray()));
+            CustomerExplain.Caps(_state, consent, ctx.Policy, at), _state.Sends.ToArray(), decisions));
     }
 
     private async Task Erase(EraseCustomer _)
@@ -242,7 +289,8 @@ public sealed class CustomerEntity : CheckpointedEntity
         var sender = Sender;
         try
         {
-            await DeleteStateAsync();
+            var records = await LoadOwnedRowsAsync(OwnedRows.DecisionKind);
+            await DeleteStateAsync(records.Select(r => (r.Kind, r.Id)).ToArray());
         }
         catch (Exception ex)
         {

@@ -224,8 +224,9 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
             return;
         }
         var version = _version;
-        var stored = new StoredState(_kind, EntityId, Encode(), AppliedSeq, IndexedDue());
+        // Rows first: taking them may take something out of the state (a customer's decision records).
         var rows = TakeRowChanges();
+        var stored = new StoredState(_kind, EntityId, Encode(), AppliedSeq, IndexedDue());
         var self = Self;
         _store.SaveAsync(stored, rows).ContinueWith(t => self.Tell(new StateSaved(version, round, replyTo, stopAfter, t.Exception, rows)),
             TaskContinuationOptions.ExecuteSynchronously);
@@ -270,11 +271,12 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         Context.Stop(Self);
     }
 
-    /// <summary>Erasure: the row goes, nothing is saved on the way out.</summary>
-    protected Task DeleteStateAsync()
+    /// <summary>Erasure: the row goes, with the owned rows named in <paramref name="ownedRows"/>; nothing is saved on the
+    /// way out.</summary>
+    protected Task DeleteStateAsync(IReadOnlyList<(string Kind, string Id)>? ownedRows = null)
     {
         _savedVersion = _version;
-        return _store.DeleteAsync(_kind, EntityId);
+        return _store.DeleteAsync(_kind, EntityId, ownedRows is { Count: > 0 } ? new RowChanges([], ownedRows, []) : null);
     }
 
     private sealed record StateLoaded(StoredState? State);

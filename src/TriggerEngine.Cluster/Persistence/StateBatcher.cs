@@ -54,8 +54,9 @@ public sealed class StateBatcher : IAsyncDisposable
     /// <paramref name="rows"/>, rows the entity owns (<see cref="OwnedRows"/>), are written in the same transaction.</summary>
     public Task SaveAsync(StoredState s, RowChanges? rows = null) => Enqueue(new PendingWrite((s.Kind, s.Id), s, rows));
 
-    /// <summary>Ordered with the saves of the same key: the later of the two wins.</summary>
-    public Task DeleteAsync(string kind, string id) => Enqueue(new PendingWrite((kind, id), null, null));
+    /// <summary>Ordered with the saves of the same key: the later of the two wins. <paramref name="rows"/>: owned rows
+    /// to delete with it, in the same transaction.</summary>
+    public Task DeleteAsync(string kind, string id, RowChanges? rows = null) => Enqueue(new PendingWrite((kind, id), null, rows));
 
     /// <summary>The state of (kind, id), or null if there is none; a write not yet committed counts.</summary>
     public Task<StoredState?> LoadAsync(string kind, string id)

@@ -58,7 +58,7 @@ public static class StateCodec
                 f.PackSize, f.MessageId, f.Fired)).ToArray(),
             s.Welcomed, s.Arbitration.WindowEndsAt, waiting, deferrals,
             s.Sends.ConvertAll(m => new SendDto(m.At, m.Channel, m.Scenario, m.Purpose)),
-            decisions, payloads.All, s.InterestProducts);
+            decisions, payloads.All, s.InterestProducts, s.DecisionCount);
         return MessagePackSerializer.Serialize(dto, Options);
     }
 
@@ -115,6 +115,8 @@ public static class StateCodec
             s.Decisions.Add(new TriggerDecision(d.DecisionId, d.CustomerId ?? customerId, d.Scenario, d.Outcome,
                 d.SuppressedBy, d.Channel, d.Purpose, d.Priority, d.FiredAt, d.DecidedAt, d.Reason, d.BasedOn,
                 payloads[d.Payload], d.DeferredUntil));
+        // A state saved before the count was kept holds its records inline: they are the first ones.
+        s.DecisionCount = Math.Max(dto.DecisionCount, s.Decisions.Count);
         return s;
     }
 
@@ -455,7 +457,8 @@ public static class StateCodec
         [property: Key(20)] List<SendDto> Sends,
         [property: Key(21)] List<DecisionDto> Decisions,
         [property: Key(22)] List<IReadOnlyDictionary<string, object?>> Payloads,
-        [property: Key(23)] IReadOnlyCollection<string>? InterestProducts = null);
+        [property: Key(23)] IReadOnlyCollection<string>? InterestProducts = null,
+        [property: Key(24)] long DecisionCount = 0);
 
     [MessagePackObject]
     private sealed record HistoryDto([property: Key(0)] string Event, [property: Key(1)] DateTimeOffset At,

@@ -39,7 +39,8 @@ internal static class StoreRows
 
 /// <summary>
 /// Rows an entity owns beside its state row, in the same table under their own kind: a product's interests, one row
-/// per customer, so that a checkpoint writes the interests that changed instead of the whole product. The id is the
+/// per customer, so that a checkpoint writes the interests that changed instead of the whole product; a customer's
+/// decision records, one row each, written once instead of with every save of the customer. The id is the
 /// owner's id with its length in front (no owner id is then a prefix of another's key range, whatever characters ids
 /// hold), a separator, and the row's own id.
 /// </summary>
@@ -47,6 +48,13 @@ public static class OwnedRows
 {
     /// <summary>The kind of a product's interest rows.</summary>
     public const string InterestKind = "i";
+
+    /// <summary>The kind of a customer's decision records: one row each, written once, keyed by
+    /// <see cref="DecisionRowId"/>.</summary>
+    public const string DecisionKind = "d";
+
+    /// <summary>A decision record's row id: its number, zero-padded so that id order is record order.</summary>
+    public static string DecisionRowId(long number) => number.ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
 
     private const char Separator = '\u001F';
 

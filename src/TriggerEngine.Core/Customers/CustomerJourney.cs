@@ -218,6 +218,7 @@ public static class CustomerJourney
     {
         decisions.Add(d);
         s.Decisions.Add(d);
+        s.DecisionCount++;
         if (s.Decisions.Count > CustomerState.DecisionLimit) s.Decisions.RemoveAt(0);
     }
 

@@ -49,7 +49,13 @@ public sealed class CustomerState
     public Arbitration Arbitration { get; } = new();
     public List<Deferral> Deferrals { get; } = new();
     public List<SendMark> Sends { get; } = new();
+    /// <summary>The decision records not yet taken away (newest last, at most <see cref="DecisionLimit"/>). A host
+    /// that keeps them elsewhere (the engine writes each once, as a row of its own) takes them out as it goes.</summary>
     public List<TriggerDecision> Decisions { get; } = new();
+
+    /// <summary>Decision records ever made for this customer: the number of the next one, so that records kept
+    /// elsewhere stay in order.</summary>
+    public long DecisionCount { get; set; }
 
     public ProductMemory Product(string productId)
     {
