@@ -15,14 +15,13 @@ public sealed class CompactMailboxTests
     }
 
     [Fact]
-    public void Given_messages_around_growth_and_wrap_When_dequeued_Then_they_come_in_order_with_stashed_ones_first()
+    public void Given_queued_and_unstashed_messages_When_dequeued_Then_they_come_in_order_with_stashed_ones_first()
     {
         var queue = new CompactMailbox.Queue();
         Assert.False(queue.HasMessages);
         for (var i = 0; i < 3; i++) queue.Enqueue(ActorRefs.Nobody, Message(i));
         Assert.True(queue.TryDequeue(out var first));
         Assert.Equal(0, first.Message);
-        // The head has moved: the next ones wrap around the end of the array, then force it to grow.
         for (var i = 3; i < 40; i++) queue.Enqueue(ActorRefs.Nobody, Message(i));
         // Unstashing puts messages back in front, last first.
         queue.EnqueueFirst(Message(-1));

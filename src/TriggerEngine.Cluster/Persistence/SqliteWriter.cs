@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace TriggerEngine.Cluster.Persistence;
 
@@ -9,10 +10,10 @@ namespace TriggerEngine.Cluster.Persistence;
 internal sealed class SqliteWriter : IDisposable
 {
     private readonly SqliteConnection _connection;
-    private readonly SqliteCommand _upsert;
+    private readonly RawStatement _upsert;
     private readonly SqliteCommand _delete;
     private readonly SqliteCommand _read;
-    private readonly SqliteCommand _appendOutbox;
+    private readonly RawStatement _appendOutbox;
     private readonly SqliteCommand _setMeta;
     private readonly SqliteCommand _moveCursor;
     private readonly SqliteCommand _prune;
@@ -36,21 +37,20 @@ internal sealed class SqliteWriter : IDisposable
             tx.Commit();
         }
 
-        _upsert = Prepare("INSERT INTO entity_state (kind, id, state, applied_seq, next_due) VALUES ($k, $i, $s, $q, $d) " +
-                          "ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, applied_seq = excluded.applied_seq, next_due = excluded.next_due",
-            "$k", "$i", "$s", "$q", "$d");
+        _upsert = new RawStatement(_connection, "INSERT INTO entity_state (kind, id, state, applied_seq, next_due) VALUES ($k, $i, $s, $q, $d) " +
+                          "ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, applied_seq = excluded.applied_seq, next_due = excluded.next_due");
         _delete = Prepare("DELETE FROM entity_state WHERE kind = $k AND id = $i", "$k", "$i");
         _read = Prepare("SELECT state FROM entity_state WHERE kind = $k AND id = $i", "$k", "$i");
         // RETURNING gives no row when the decision id was there already: that is how the caller learns what is new.
-        _appendOutbox = Prepare("INSERT INTO outbox (decision_id, payload, created_at) VALUES ($d, $p, $t) " +
-                                "ON CONFLICT (decision_id) DO NOTHING RETURNING ordinal", "$d", "$p", "$t");
+        _appendOutbox = new RawStatement(_connection, "INSERT INTO outbox (decision_id, payload, created_at) VALUES ($d, $p, $t) " +
+                                                      "ON CONFLICT (decision_id) DO NOTHING RETURNING ordinal");
         _setMeta = Prepare("INSERT INTO meta (key, value) VALUES ($key, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value", "$key", "$v");
         // The WHERE makes the cursor monotonic in the statement itself, whatever order callers' marks arrive in.
         _moveCursor = Prepare($"INSERT INTO meta (key, value) VALUES ('{StoreRows.DeliveredCursorKey}', $v) ON CONFLICT (key) DO UPDATE " +
                               "SET value = excluded.value WHERE CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER)", "$v");
         _prune = Prepare("DELETE FROM outbox WHERE created_at < $t AND ordinal <= " +
                          $"COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{StoreRows.DeliveredCursorKey}'), 0)", "$t");
-        _all = [_upsert, _delete, _read, _appendOutbox, _setMeta, _moveCursor, _prune];
+        _all = [_delete, _read, _setMeta, _moveCursor, _prune];
     }
 
     /// <summary>Runs <paramref name="work"/> in one IMMEDIATE transaction (the write lock is taken at BEGIN, so
@@ -66,13 +66,13 @@ internal sealed class SqliteWriter : IDisposable
 
     public void Upsert(StoredState s)
     {
-        var p = _upsert.Parameters;
-        p[0].Value = s.Kind;
-        p[1].Value = s.Id;
-        p[2].Value = s.State;
-        p[3].Value = s.AppliedSeq;
-        p[4].Value = s.NextDue is { } due ? StoreRows.ToUnixMs(due) : DBNull.Value;
-        _upsert.ExecuteNonQuery();
+        _upsert.Text(1, s.Kind);
+        _upsert.Text(2, s.Id);
+        _upsert.Blob(3, s.State);
+        _upsert.Int64(4, s.AppliedSeq);
+        if (s.NextDue is { } due) _upsert.Int64(5, StoreRows.ToUnixMs(due));
+        else _upsert.Null(5);
+        _upsert.Run();
     }
 
     /// <summary>A row's state as this transaction sees it, or null.</summary>
@@ -93,10 +93,10 @@ internal sealed class SqliteWriter : IDisposable
     /// <summary>The new ordinal, or null when <paramref name="decisionId"/> is already in the outbox.</summary>
     public long? AppendOutbox(string decisionId, byte[] payload, long createdAtMs)
     {
-        _appendOutbox.Parameters[0].Value = decisionId;
-        _appendOutbox.Parameters[1].Value = payload;
-        _appendOutbox.Parameters[2].Value = createdAtMs;
-        return _appendOutbox.ExecuteScalar() is long ordinal ? ordinal : null;
+        _appendOutbox.Text(1, decisionId);
+        _appendOutbox.Blob(2, payload);
+        _appendOutbox.Int64(3, createdAtMs);
+        return _appendOutbox.Run();
     }
 
     public int SetMeta(string key, string value)
@@ -137,6 +137,54 @@ internal sealed class SqliteWriter : IDisposable
     public void Dispose()
     {
         foreach (var c in _all) c.Dispose();
+        _upsert.Dispose();
+        _appendOutbox.Dispose();
         _connection.Dispose();
+    }
+
+    /// <summary>
+    /// A statement of the hot path (a state upsert per saved entity, an outbox row per decision) prepared once and run
+    /// through SQLitePCL directly, inside the connection's current transaction: Microsoft.Data.Sqlite allocates a data
+    /// reader, a statement enumerator and a binder per parameter on every execution (~12 % of the engine's allocations
+    /// at full load, perf/README sixth pass). Parameters are numbered from 1 in the order they appear in the SQL.
+    /// </summary>
+    private sealed class RawStatement : IDisposable
+    {
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _statement;
+
+        public RawStatement(SqliteConnection connection, string sql)
+        {
+            _db = connection.Handle ?? throw new InvalidOperationException("the connection is not open");
+            Check(raw.sqlite3_prepare_v2(_db, sql, out _statement));
+        }
+
+        public void Text(int index, string value) => Check(raw.sqlite3_bind_text16(_statement, index, value.AsSpan()));
+        public void Blob(int index, byte[] value) => Check(raw.sqlite3_bind_blob(_statement, index, value));
+        public void Int64(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+        public void Null(int index) => Check(raw.sqlite3_bind_null(_statement, index));
+
+        /// <summary>Runs the statement to its first row or its end: the row's first column as a number, or null.</summary>
+        public long? Run()
+        {
+            try
+            {
+                var rc = raw.sqlite3_step(_statement);
+                if (rc == raw.SQLITE_ROW) return raw.sqlite3_column_int64(_statement, 0);
+                Check(rc == raw.SQLITE_DONE ? raw.SQLITE_OK : rc);
+                return null;
+            }
+            finally
+            {
+                raw.sqlite3_reset(_statement);
+            }
+        }
+
+        private void Check(int rc)
+        {
+            if (rc != raw.SQLITE_OK) throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(_db));
+        }
+
+        public void Dispose() => _statement.Dispose();
     }
 }

@@ -31,7 +31,7 @@ public static class CustomerJourney
         s.Exists = true;
         s.Seen.Add(e.MessageId);
         Remember(s, e);
-        foreach (var (productId, _) in ProductInterests.Of(s.CustomerId, e)) s.InterestProducts.Add(productId);
+        ProductInterests.AddProducts(e, s.InterestProducts);
         if (CustomerIds.IsAnonymous(s.CustomerId) && s.AnonymousEvents.Count < CustomerState.AnonymousEventLimit)
             s.AnonymousEvents.Add(e);
         var fired = new List<Candidate>();

@@ -6,8 +6,7 @@ namespace TriggerEngine.Host.Segment;
 /// One Segment call, mapped: the customer it belongs to, the event for that customer, the product
 /// interests it shows, and (identify with both ids) the anonymous profile to merge.
 /// </summary>
-public sealed record MappedCall(string CustomerId, CustomerEvent Event, IReadOnlyList<(string ProductId, InterestShown Interest)> Interests,
-    string? MergeAnonymousKey);
+public sealed record MappedCall(string CustomerId, CustomerEvent Event, string? MergeAnonymousKey);
 
 /// <summary>A call that could not be accepted, by its index in the batch.</summary>
 public sealed record RejectedCall(int Index, string Error);

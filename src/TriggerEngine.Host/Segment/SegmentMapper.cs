@@ -49,7 +49,8 @@ public static class SegmentMapper
         var merge = type == "identify" && !string.IsNullOrEmpty(userId) && !string.IsNullOrEmpty(anonymousId)
             ? CustomerIds.Anonymous(anonymousId)
             : null;
-        return new MappedCall(customerId, e with { TimeZone = timeZone }, ProductInterests.Of(customerId, e).ToArray(), merge);
+        // Most calls carry no time zone: no copy of the event for them.
+        return new MappedCall(customerId, timeZone is null ? e : e with { TimeZone = timeZone }, merge);
 
         CustomerEvent Track(string name)
         {
