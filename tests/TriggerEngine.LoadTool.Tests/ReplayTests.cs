@@ -145,6 +145,27 @@ public class ReplayTests
     }
 
     [Fact]
+    public void A_messagepack_calls_file_splits_into_its_calls_in_file_order()
+    {
+        var calls = Enumerable.Range(0, 1_000).Select(i => CallJson($"u{i}", null, T0.AddSeconds(i), $"m{i}"))
+            .Select(c => MessagePack.MessagePackSerializer.ConvertFromJson(Encoding.UTF8.GetString(c))).ToArray();
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, calls.SelectMany(c => c).ToArray());
+
+            var split = TrafficPlan.SplitMessagePack(path);
+
+            Assert.Equal(calls.Length, split.Count);
+            for (var i = 0; i < calls.Length; i++) Assert.Equal(calls[i], split[i]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Json_and_messagepack_batch_bodies_hold_the_same_calls()
     {
         var calls = new[] { CallJson("u1", null, T0, "m1"), CallJson(null, "a2", T0.AddSeconds(1), "m2") };

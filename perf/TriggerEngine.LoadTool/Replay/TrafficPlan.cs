@@ -157,18 +157,15 @@ internal sealed class TrafficPlan
         return (type, user, anon, ts);
     }
 
-    private static List<byte[]> SplitMessagePack(string path)
+    /// <summary>Each top-level MessagePack value of the file, read as a stream: a 10M-call file is over 2 GB, more than
+    /// one array holds.</summary>
+    public static List<byte[]> SplitMessagePack(string path)
     {
-        var bytes = File.ReadAllBytes(path);
         var result = new List<byte[]>();
-        var seq = new ReadOnlySequence<byte>(bytes);
-        var reader = new MessagePackReader(seq);
-        while (!reader.End)
-        {
-            var start = reader.Consumed;
-            reader.Skip();
-            result.Add(bytes.AsSpan((int)start, (int)(reader.Consumed - start)).ToArray());
-        }
+        using var file = File.OpenRead(path);
+        using var reader = new MessagePackStreamReader(file);
+        while (reader.ReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult() is { } value)
+            result.Add(value.ToArray());
         return result;
     }
 
