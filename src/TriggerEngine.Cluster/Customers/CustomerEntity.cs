@@ -99,6 +99,7 @@ public sealed class CustomerEntity : CheckpointedEntity
         records.AddRange(_state.Decisions);
         return records.Count > DecisionRowsKept ? records[^DecisionRowsKept..] : records;
     }
+
     protected override DateTimeOffset? IndexedDue() => NextDue();
     protected override void Loaded() => ReportNextDue();
     protected override void Stopping() => _timers.Tell(new CustomerAsleep(CustomerId));

@@ -3,8 +3,9 @@ using TriggerEngine.Core.Events;
 namespace TriggerEngine.Host.Segment;
 
 /// <summary>
-/// One Segment call, mapped: the customer it belongs to, the event for that customer, the product
-/// interests it shows, and (identify with both ids) the anonymous profile to merge.
+/// One Segment call, mapped: the customer it belongs to, the event for that customer, and (identify with
+/// both ids) the anonymous profile to merge. The products it shows interest in are derived where they are
+/// dispatched (<c>ProductInterests.Of</c>).
 /// </summary>
 public sealed record MappedCall(string CustomerId, CustomerEvent Event, string? MergeAnonymousKey);
 

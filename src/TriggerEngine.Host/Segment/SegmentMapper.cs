@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using TriggerEngine.Core.Catalog;
 using TriggerEngine.Core.Customers;
 using TriggerEngine.Core.Events;
 
