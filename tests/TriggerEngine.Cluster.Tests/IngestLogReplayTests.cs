@@ -57,10 +57,10 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
 
     private IActorRef StartLog(IStateStore store, IActorRef customers, IActorRef products, IActorRef timers, string name,
         string logId = "replay-test", TimeSpan? roundTimeout = null, int checkpointWindow = IngestLog.DefaultCheckpointWindow,
-        TimeSpan? windowDoublesEvery = null) =>
+        TimeSpan? windowDoublesEvery = null, TimeSpan? pendingTimeout = null) =>
         Sys.ActorOf(IngestLog.Props(logId, customers, products, timers, store, new JournalPurge("sqlite", Journal),
             new IngestPressure(1_000_000), new EngineReadiness(), TimeSpan.FromHours(1), roundTimeout, checkpointWindow,
-            windowDoublesEvery), name);
+            windowDoublesEvery, pendingTimeout), name);
 
     /// <summary>A live log over a fresh state store with probes as regions, one request of views by
     /// <paramref name="customers"/> written and acknowledged by everyone it went to.</summary>
@@ -192,6 +192,33 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
         products.Reply(new Checkpointed(again.Round, true));
         ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10));
         ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Given_a_live_record_one_entity_never_acknowledges_When_it_has_waited_its_timeout_Then_its_client_hears_a_failure_and_checkpoints_pass_it()
+    {
+        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-stale.db") }.ToString());
+        await store.InitializeAsync();
+        var (customers, products) = (CreateTestProbe(), CreateTestProbe());
+        var log = StartLog(store, customers, products, CreateTestProbe(), "stale", logId: "stale-test",
+            pendingTimeout: TimeSpan.FromSeconds(1));
+
+        log.Tell(new AppendCalls([View("c1", 1), View("c2", 2)], null), TestActor);
+        var ingests = customers.ReceiveN(2, TimeSpan.FromSeconds(20)).Cast<IngestEvents>().ToList();
+        var seq = ingests[0].Seq;
+        log.Tell(new EventsIngested("c1", 1, 0, seq), customers); // c2's acknowledgement never comes
+        var interest = products.ExpectMsg<RecordInterests>();
+        products.Reply(new ProductAck(interest.ProductId, interest.Seq));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));              // still within its time
+
+        var failure = ExpectMsg<Status.Failure>(TimeSpan.FromSeconds(5));
+        Assert.Contains("did not acknowledge", failure.Cause.Message);
+        log.Tell(CheckpointNow.Instance, TestActor);
+        foreach (var c in customers.ReceiveN(1, TimeSpan.FromSeconds(5)).Cast<Checkpoint>())
+            log.Tell(new Checkpointed(c.Round, true, EntityKind.Customer, c.EntityId), customers);
+        var product = products.ExpectMsg<Checkpoint>(TimeSpan.FromSeconds(5));
+        log.Tell(new Checkpointed(product.Round, true, EntityKind.Product, product.EntityId), products);
+        Assert.True(ExpectMsg<CheckpointDone>(TimeSpan.FromSeconds(10)).Through >= seq);
     }
 
     [Fact]

@@ -110,7 +110,7 @@ public static class EngineAkkaExtensions
             registry.Register<TimerSchedulerActor>(timers);
             var log = IngestLog.Props(o.LogId, registry.Get<CustomerRegion>(), registry.Get<ProductRegion>(), timers, store,
                 resolver.GetService<JournalPurge>(), resolver.GetService<IngestPressure>(), readiness, o.CheckpointInterval,
-                checkpointWindow: o.CheckpointWindow);
+                checkpointWindow: o.CheckpointWindow, pendingTimeout: o.AskTimeout * 2);
             // A journal write failure stops the log; it comes back and replays from its last checkpoint.
             var supervised = BackoffSupervisor.Props(Backoff.OnStop(log, "log", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1));
             registry.Register<IngestLogActor>(system.ActorOf(supervised, "ingest"));

@@ -35,6 +35,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private readonly EngineReadiness _readiness;
     private readonly TimeSpan _interval;
     private readonly TimeSpan _roundTimeout;
+    private readonly TimeSpan _pendingTimeout;
     private readonly int _checkpointWindow;
     private readonly TimeSpan _windowDoublesEvery;
     private readonly string _checkpointKey;
@@ -58,8 +59,10 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
 
     public IngestLog(string logId, IActorRef customers, IActorRef products, IActorRef timers, IStateStore store,
         JournalPurge purge, IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval,
-        TimeSpan? roundTimeout = null, int checkpointWindow = DefaultCheckpointWindow, TimeSpan? windowDoublesEvery = null)
+        TimeSpan? roundTimeout = null, int checkpointWindow = DefaultCheckpointWindow, TimeSpan? windowDoublesEvery = null,
+        TimeSpan? pendingTimeout = null)
     {
+        _pendingTimeout = pendingTimeout ?? DefaultPendingTimeout;
         _windowDoublesEvery = windowDoublesEvery ?? TimeSpan.FromMilliseconds(500);
         _roundTimeout = roundTimeout ?? DefaultRoundTimeout;
         _checkpointWindow = checkpointWindow > 0 ? checkpointWindow : int.MaxValue;
@@ -145,6 +148,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
             StartRound();
         });
         Command<CheckpointTick>(_ => StartRound());
+        Command<ExpireStaleRecords>(_ => ExpireStale());
         Command<RoundTimedOut>(t =>
         {
             if (_round is not { } round || round.Number != t.Round || round.Remaining <= 0) return;
@@ -179,6 +183,61 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     {
         base.PreStart();
         Timers.StartPeriodicTimer("checkpoint", CheckpointTick.Instance, _interval);
+        Timers.StartPeriodicTimer("stale-records", ExpireStaleRecords.Instance, _pendingTimeout / 2);
+    }
+
+    /// <summary>
+    /// A live record some entity never acknowledged would stay pending for good: the checkpoint could never pass it, the
+    /// journal would never be truncated again, and its events would hold room in <see cref="IngestPressure"/>. Its client
+    /// was answered 503 after the ask timeout (half of <see cref="_pendingTimeout"/> by default) and retries it as a new
+    /// record, so SPEC promises nothing more for this one: it completes as failed, naming the entities it went to.
+    /// A replayed record has no client to retry it (it was answered 200 before the crash): it stays pending, and is
+    /// reported, so that the node does not become ready having dropped it.
+    /// </summary>
+    private void ExpireStale()
+    {
+        List<long>? expired = null;
+        foreach (var (seq, p) in _pending)
+        {
+            if (Stopwatch.GetElapsedTime(p.DispatchedAt) < _pendingTimeout) break; // in dispatch order: the rest are younger
+            if (p.ReplyTo.IsNobody())
+            {
+                if (!p.Reported)
+                    _log.Error("Replayed record {0}: {1} of its entities have not acknowledged it after {2}; still waiting. Sent to: {3}",
+                        seq, p.Remaining, _pendingTimeout, Targets(seq, p.Record));
+                p.Reported = true;
+                continue;
+            }
+            (expired ??= new()).Add(seq);
+        }
+        if (expired is null) return;
+        foreach (var seq in expired)
+        {
+            var p = _pending[seq];
+            _pending.Remove(seq);
+            _log.Warning("Record {0}: {1} of its entities did not acknowledge it within {2}; it fails (its client was answered 503). Sent to: {3}",
+                seq, p.Remaining, _pendingTimeout, Targets(seq, p.Record));
+            p.Failure ??= $"{p.Remaining} entities did not acknowledge it within {_pendingTimeout}";
+            Complete(seq, p);
+        }
+    }
+
+    /// <summary>The entities a record went to, for a log line (the first ten).</summary>
+    private static string Targets(long seq, IIngestRecord record)
+    {
+        IEnumerable<string> ids = record switch
+        {
+            CallsRecord calls => RecordDispatch.Messages(seq, calls).Select(m => m switch
+            {
+                IWithCustomerId c => "customer " + c.CustomerId,
+                IWithProductId p => "product " + p.ProductId,
+                _ => m.GetType().Name,
+            }),
+            CatalogRecord catalog => catalog.Updates.Select(u => "product " + u.ProductId),
+            _ => [],
+        };
+        var all = ids.Distinct().ToList();
+        return string.Join(", ", all.Take(10)) + (all.Count > 10 ? $" and {all.Count - 10} more" : "");
     }
 
     /// <summary>The customer deletes its state row and stops; the products that knew of its interest forget it.</summary>
@@ -276,7 +335,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         }
         _lastDispatched = seq;
         // Replayed records and catalog feeds were never admitted through the pressure gauge.
-        var pending = new PendingRecord(Stopwatch.GetTimestamp(), replyTo, messages,
+        var pending = new PendingRecord(record, Stopwatch.GetTimestamp(), replyTo, messages,
             replyTo.IsNobody() || record is CatalogRecord ? 0 : events,
             replayOrder); // only the replay orders by it; live requests are not scanned for it
         if (messages == 0) Complete(seq, pending);
@@ -426,17 +485,25 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     /// <summary>How long a checkpoint round waits for its entities before it fails and they go into the next.</summary>
     public static readonly TimeSpan DefaultRoundTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long a live record waits for its entities' acknowledgements before it fails (<see cref="ExpireStale"/>):
+    /// twice the default ask timeout, after which its client has long been answered.</summary>
+    public static readonly TimeSpan DefaultPendingTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>How many entities of a checkpoint round save at once at first (<see cref="AskNext"/>); 0: all of them.</summary>
     public const int DefaultCheckpointWindow = 64;
 
     public static Props Props(string logId, IActorRef customers, IActorRef products, IActorRef timers, IStateStore store,
         JournalPurge purge, IngestPressure pressure, EngineReadiness readiness, TimeSpan checkpointInterval,
-        TimeSpan? roundTimeout = null, int checkpointWindow = DefaultCheckpointWindow, TimeSpan? windowDoublesEvery = null) =>
+        TimeSpan? roundTimeout = null, int checkpointWindow = DefaultCheckpointWindow, TimeSpan? windowDoublesEvery = null,
+        TimeSpan? pendingTimeout = null) =>
         Akka.Actor.Props.Create(() => new IngestLog(logId, customers, products, timers, store, purge, pressure, readiness,
-            checkpointInterval, roundTimeout, checkpointWindow, windowDoublesEvery));
+            checkpointInterval, roundTimeout, checkpointWindow, windowDoublesEvery, pendingTimeout));
 
-    private sealed class PendingRecord(long dispatchedAt, IActorRef replyTo, int remaining, int events, ReplayOrder? replayOrder)
+    private sealed class PendingRecord(IIngestRecord record, long dispatchedAt, IActorRef replyTo, int remaining, int events,
+        ReplayOrder? replayOrder)
     {
+        public IIngestRecord Record { get; } = record;
+        public bool Reported { get; set; }
         public ReplayOrder? ReplayOrder { get; } = replayOrder;
         public long DispatchedAt { get; } = dispatchedAt;
         public IActorRef ReplyTo { get; } = replyTo;
@@ -467,6 +534,11 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private sealed record CheckpointTick
     {
         public static readonly CheckpointTick Instance = new();
+    }
+
+    private sealed record ExpireStaleRecords
+    {
+        public static readonly ExpireStaleRecords Instance = new();
     }
 
     private sealed record RoundTimedOut(long Round);

@@ -118,11 +118,20 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
         }
     }
 
+    /// <summary>Customers asked to advance at once. A page asked all together woke a thousand passivated customers at the
+    /// same moment (each loading its state, deciding, and pushing another one out of memory): after a watermark jump
+    /// that fires the timers of tens of thousands, that peak is what memory has to hold.</summary>
+    public const int MaxAdvancing = 256;
+
     /// <summary>Asks each customer to fire what is due by <paramref name="until"/> (advancing to the beginning of
-    /// time only makes it recompute and report its next due time). Touches no actor state.</summary>
-    private async Task<(string Id, DateTimeOffset? NextDue, bool Ok)[]> AdvanceAll(IEnumerable<string> ids, DateTimeOffset until) =>
-        await Task.WhenAll(ids.Select(async id =>
+    /// time only makes it recompute and report its next due time), <see cref="MaxAdvancing"/> at a time. Touches no
+    /// actor state.</summary>
+    private async Task<(string Id, DateTimeOffset? NextDue, bool Ok)[]> AdvanceAll(IEnumerable<string> ids, DateTimeOffset until)
+    {
+        using var gate = new SemaphoreSlim(MaxAdvancing);
+        return await Task.WhenAll(ids.Select(async id =>
         {
+            await gate.WaitAsync();
             try
             {
                 var r = await _customers.Ask<CustomerAdvanced>(new AdvanceCustomer(id, until), _askTimeout);
@@ -133,7 +142,12 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
                 _log.Warning(ex, "Customer {0} did not confirm its timers; retrying later", id);
                 return (id, (DateTimeOffset?)null, false);
             }
+            finally
+            {
+                gate.Release();
+            }
         }));
+    }
 
     private void Running()
     {
