@@ -26,7 +26,7 @@ public sealed class SqliteStateStoreTests : StateStoreContract
         await using var db = new SqliteConnection(ConnectionString + ";Pooling=false");
         await db.OpenAsync();
         Assert.Equal("wal", Scalar(db, "PRAGMA journal_mode"));
-        Assert.Equal("16384", Scalar(db, "PRAGMA page_size"));
+        Assert.Equal("4096", Scalar(db, "PRAGMA page_size"));
         Assert.Contains("WHERE next_due IS NOT NULL", Scalar(db, "SELECT sql FROM sqlite_master WHERE name = 'entity_state_due'"));
         // The paging query walks the index rather than sorting the table.
         var plan = Scalar(db, "EXPLAIN QUERY PLAN SELECT id, next_due FROM entity_state WHERE kind = 'c' AND next_due IS NOT NULL " +
@@ -42,6 +42,38 @@ public sealed class SqliteStateStoreTests : StateStoreContract
         await store.InitializeAsync();
         await store.SaveAsync([State("c", "alice", "a")]);
         Assert.Single(await store.LoadAsync("c", ["alice"]));
+    }
+
+    [Fact]
+    public async Task Given_a_file_made_with_the_earlier_layout_When_the_store_opens_it_Then_it_reads_writes_and_pages_timers_alike()
+    {
+        Directory.CreateDirectory(_dir);
+        await using (var old = new SqliteConnection(ConnectionString + ";Pooling=false"))
+        {
+            await old.OpenAsync();
+            Scalar(old, "PRAGMA page_size=16384");
+            Scalar(old, "PRAGMA journal_mode=WAL");
+            Scalar(old, """
+                CREATE TABLE entity_state (kind TEXT NOT NULL, id TEXT NOT NULL, state BLOB NOT NULL, applied_seq INTEGER NOT NULL,
+                    next_due INTEGER NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+                CREATE INDEX entity_state_due ON entity_state (kind, next_due, id) WHERE next_due IS NOT NULL;
+                INSERT INTO entity_state VALUES ('c', 'alice', x'0102', 7, 1000);
+                """);
+        }
+
+        await using var store = new SqliteStateStore(ConnectionString);
+        await store.InitializeAsync();
+        var alice = Assert.Single(await store.LoadAsync("c", ["alice"]));
+        Assert.Equal(7, alice.AppliedSeq);
+        Assert.Equal(new byte[] { 1, 2 }, alice.State);
+        Assert.Equal("alice", Assert.Single(await store.DueAsync("c", DateTimeOffset.FromUnixTimeMilliseconds(2000), null, 10)).Id);
+        await store.SaveAsync([State("c", "alice", "a") with { AppliedSeq = 8 }, State("c", "bob", "b")]);
+        Assert.Equal(["alice", "bob"], (await store.LoadAsync("c", ["alice", "bob"])).Select(s => s.Id).Order());
+        Assert.Equal(8, (await store.LoadAsync("c", ["alice"]))[0].AppliedSeq);
+        await using var db = new SqliteConnection(ConnectionString + ";Pooling=false");
+        await db.OpenAsync();
+        Assert.Equal("16384", Scalar(db, "PRAGMA page_size"));
+        Assert.Contains("WITHOUT ROWID", Scalar(db, "SELECT sql FROM sqlite_master WHERE name = 'entity_state'"));
     }
 
     [Fact]

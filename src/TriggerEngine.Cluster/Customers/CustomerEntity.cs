@@ -334,10 +334,15 @@ public sealed class CustomerEntity : CheckpointedEntity
         AwaitRecorded(recording);
         recording.ContinueWith(t =>
         {
-            if (t.IsFaulted) log.Error(t.Exception, "Decision outbox failed for {0}", customerId);
-            replyTo.Tell(!t.IsFaulted ? reply
-                : reply is EventsIngested { Seq: > 0 } e ? new ApplyFailed(e.Seq, customerId, t.Exception!.Message)
-                : new Status.Failure(t.Exception!));
+            if (t.IsCompletedSuccessfully)
+            {
+                replyTo.Tell(reply);
+                return;
+            }
+            // Canceled is as unrecorded as faulted.
+            var cause = (Exception?)t.Exception ?? new TaskCanceledException("recording the decisions was canceled");
+            log.Error(cause, "Decision outbox failed for {0}", customerId);
+            replyTo.Tell(reply is EventsIngested { Seq: > 0 } e ? new ApplyFailed(e.Seq, customerId, cause.Message) : new Status.Failure(cause));
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
 

@@ -110,18 +110,18 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
             _dirtyCustomers.Add(a.CustomerId);
             if (a.AlsoCustomers is { } cs) _dirtyCustomers.UnionWith(cs);
             if (a.AlsoProducts is { } ps) _dirtyProducts.UnionWith(ps);
-            Acknowledged(a.Seq, null);
+            Acknowledged(a.Seq, null, a.CustomerId);
         });
         Command<ProductAck>(a =>
         {
             _dirtyProducts.Add(a.ProductId);
             if (a.Notified is { } cs) _dirtyCustomers.UnionWith(cs);
-            Acknowledged(a.Seq, null);
+            Acknowledged(a.Seq, null, a.ProductId);
         });
         Command<ApplyFailed>(f =>
         {
             _log.Warning("Record {0}: {1} failed: {2}", f.Seq, f.EntityId, f.Reason);
-            Acknowledged(f.Seq, f.Reason);
+            Acknowledged(f.Seq, f.Reason, f.EntityId);
         });
         // Block bodies: HashSet.Add/Remove return bool, which would make the lambda a Func<T, bool> handler and
         // count every entity already in the set as an unhandled message.
@@ -203,8 +203,8 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
             if (p.ReplyTo.IsNobody())
             {
                 if (!p.Reported)
-                    _log.Error("Replayed record {0}: {1} of its entities have not acknowledged it after {2}; still waiting. Sent to: {3}",
-                        seq, p.Remaining, _pendingTimeout, Targets(seq, p.Record));
+                    _log.Error("Replayed record {0}: {1} of its entities have not acknowledged it after {2}; still waiting; {3}",
+                        seq, p.Remaining, _pendingTimeout, Targets(seq, p));
                 p.Reported = true;
                 continue;
             }
@@ -215,16 +215,17 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         {
             var p = _pending[seq];
             _pending.Remove(seq);
-            _log.Warning("Record {0}: {1} of its entities did not acknowledge it within {2}; it fails (its client was answered 503). Sent to: {3}",
-                seq, p.Remaining, _pendingTimeout, Targets(seq, p.Record));
+            _log.Warning("Record {0}: {1} of its entities did not acknowledge it within {2}; it fails (its client was answered 503); {3}",
+                seq, p.Remaining, _pendingTimeout, Targets(seq, p));
             p.Failure ??= $"{p.Remaining} entities did not acknowledge it within {_pendingTimeout}";
             Complete(seq, p);
         }
     }
 
-    /// <summary>The entities a record went to, for a log line (the first ten).</summary>
-    private static string Targets(long seq, IIngestRecord record)
+    /// <summary>The entities a record went to, for a log line (the first ten); for a catalog record, those that did not answer.</summary>
+    private static string Targets(long seq, PendingRecord pending)
     {
+        var record = pending.Record;
         IEnumerable<string> ids = record switch
         {
             CallsRecord calls => RecordDispatch.Messages(seq, calls).Select(m => m switch
@@ -233,11 +234,13 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
                 IWithProductId p => "product " + p.ProductId,
                 _ => m.GetType().Name,
             }),
-            CatalogRecord catalog => catalog.Updates.Select(u => "product " + u.ProductId),
+            CatalogRecord catalog => catalog.Updates.Select(u => u.ProductId).Where(id => pending.Answered?.Contains(id) != true)
+                .Select(id => "product " + id),
             _ => [],
         };
         var all = ids.Distinct().ToList();
-        return string.Join(", ", all.Take(10)) + (all.Count > 10 ? $" and {all.Count - 10} more" : "");
+        return (pending.Answered is null ? "sent to: " : "not answered by: ") + string.Join(", ", all.Take(10)) +
+               (all.Count > 10 ? $" and {all.Count - 10} more" : "");
     }
 
     /// <summary>The customer deletes its state row and stops; the products that knew of its interest forget it.</summary>
@@ -342,9 +345,10 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         else _pending[seq] = pending;
     }
 
-    private void Acknowledged(long seq, string? failure)
+    private void Acknowledged(long seq, string? failure, string entityId)
     {
         if (seq <= 0 || !_pending.TryGetValue(seq, out var p)) return;
+        p.Answered?.Add(entityId);
         if (failure is not null) p.Failure ??= failure;
         if (--p.Remaining > 0) return;
         _pending.Remove(seq);
@@ -503,6 +507,9 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         ReplayOrder? replayOrder)
     {
         public IIngestRecord Record { get; } = record;
+        /// <summary>Entities that answered, kept for catalog records only (rare, and the one kind seen stuck): the log line
+        /// of a record that never completes then names the silent ones.</summary>
+        public HashSet<string>? Answered { get; } = record is CatalogRecord ? new() : null;
         public bool Reported { get; set; }
         public ReplayOrder? ReplayOrder { get; } = replayOrder;
         public long DispatchedAt { get; } = dispatchedAt;

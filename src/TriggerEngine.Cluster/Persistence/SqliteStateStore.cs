@@ -29,10 +29,13 @@ public sealed class SqliteStateStore : IStateStore
     private static readonly int[] InListSizes = [1, 8, 32, 128, LoadChunk];
 
     private const string Schema = """
+        -- A rowid table, not WITHOUT ROWID: its leaf keeps a state of up to ~4 KB inline on a 4 KB page, where a
+        -- WITHOUT ROWID row spills past ~1 KB. Files made before keep their layout (16 KB pages, WITHOUT ROWID); every
+        -- statement reads and writes both alike.
         CREATE TABLE IF NOT EXISTS entity_state (
             kind TEXT NOT NULL, id TEXT NOT NULL, state BLOB NOT NULL, applied_seq INTEGER NOT NULL,
             next_due INTEGER NULL, -- unix ms, UTC
-            PRIMARY KEY (kind, id)) WITHOUT ROWID;
+            UNIQUE (kind, id));
         -- The durable timer index: only entities with a timer are in it.
         CREATE INDEX IF NOT EXISTS entity_state_due ON entity_state (kind, next_due, id) WHERE next_due IS NOT NULL;
         -- AUTOINCREMENT: an ordinal is never reused after a prune, so the delivered cursor stays meaningful.

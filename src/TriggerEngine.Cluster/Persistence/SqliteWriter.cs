@@ -23,11 +23,15 @@ internal sealed class SqliteWriter : IDisposable
     {
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
-        // page_size first: it only takes on a new file, before WAL. 16 KB pages keep a state of up to ~4 KB inside its
-        // B-tree cell (a WITHOUT ROWID row spills to an overflow page past ~1 KB with 4 KB pages): with 1 KB states the
-        // file was 4x smaller and upserts ~2.5x faster. The larger cache keeps the upper B-tree levels of a big table.
-        Execute($"PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous={(sync == SqliteSync.Full ? "FULL" : "NORMAL")}; " +
-                "PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536;");
+        // page_size first: it only takes on a new file, before WAL. Every state saved dirties the page it sits on, and a
+        // checkpoint round saves tens of thousands of states scattered over the whole table: each costs a page in the WAL
+        // and again in the file. With 16 KB pages the engine wrote ~470 MB/s at 1M customers; 4 KB pages (with the state
+        // table a rowid table, so that a state stays inside its page) write ~2.5x less per save. The larger cache keeps
+        // the upper B-tree levels of a big table. A WAL of 16,000 pages (64 MB) before a checkpoint copies it into the
+        // file, against SQLite's 1,000: a page saved again meanwhile is copied once, and the writer (which runs the
+        // checkpoint inside the commit that crosses the mark) stops for it less often (~35 % more upserts/s measured).
+        Execute($"PRAGMA page_size=4096; PRAGMA journal_mode=WAL; PRAGMA synchronous={(sync == SqliteSync.Full ? "FULL" : "NORMAL")}; " +
+                "PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16000;");
         using (var tx = _connection.BeginTransaction(deferred: false))
         {
             using var create = _connection.CreateCommand();

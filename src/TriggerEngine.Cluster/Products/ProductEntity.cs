@@ -277,7 +277,8 @@ public sealed class ProductEntity : CheckpointedEntity
         {
             // Re-sent after a restart: the log still learns which customers changed; a failure waits for the next load.
             var resend = replyTo.IsNobody();
-            if (!t.IsFaulted)
+            // Canceled counts as failed: the log must hear back whatever became of the asks.
+            if (t.IsCompletedSuccessfully)
             {
                 // The log hears of the customers before this entity marks the notes confirmed: the pruning rule needs it.
                 (resend ? checkpointer : replyTo).Tell(new ProductAck(productId, seq, notified));
@@ -286,8 +287,8 @@ public sealed class ProductEntity : CheckpointedEntity
             else if (!resend)
             {
                 log.Warning(t.Exception, "Product {0}: not every customer confirmed its notification", productId);
-                replyTo.Tell(seq > 0 ? new ApplyFailed(seq, productId, t.Exception!.GetBaseException().Message)
-                    : new Status.Failure(t.Exception!));
+                var cause = t.Exception?.GetBaseException() ?? new TaskCanceledException("notifying the customers was canceled");
+                replyTo.Tell(seq > 0 ? new ApplyFailed(seq, productId, cause.Message) : new Status.Failure(cause));
             }
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
