@@ -101,6 +101,31 @@ public sealed class ArbitrationTests
     }
 
     [Fact]
+    public void Given_catalog_notifications_arriving_out_of_fired_order_When_the_windows_close_Then_the_decisions_are_those_of_fired_order()
+    {
+        // Two price drops and a restock from three catalog lines; product entities notify the customer in any order.
+        var dropA = PriceDropped("pd-a", T0, 80m, 100m, T0.AddDays(-1), "sku-a", "view-a");
+        var dropB = PriceDropped("pd-b", T0.AddSeconds(17), 80m, 100m, T0.AddDays(-1), "sku-b", "view-b");
+        var restock = BackInStock("bis-c", T0.AddSeconds(69), T0.AddDays(-1), "sku-c", "sub-c");
+        List<string> Run(params Events.CustomerEvent[] arrival)
+        {
+            var s = Customer();
+            var ctx = DefaultWindowContext(Consented());
+            var decisions = Play(s, ctx, arrival);
+            decisions.AddRange(CustomerJourney.AdvanceTo(s, T0.AddMinutes(10), ctx).Decisions);
+            return decisions.OrderBy(d => d.DecisionId, StringComparer.Ordinal).Select(Json).ToList();
+        }
+
+        var inOrder = Run(dropA, dropB, restock);
+        var outOfOrder = Run(dropB, restock, dropA);
+
+        Assert.Equal(3, inOrder.Count);
+        Assert.Equal(inOrder, outOfOrder);
+        Assert.Contains(inOrder, d => d.Contains("\"lower_priority\"") && d.Contains("sku-b"));
+        Assert.Contains(inOrder, d => d.Contains("\"frequency_cap\"") && d.Contains("sku-c"));
+    }
+
+    [Fact]
     public void Given_a_trigger_after_the_window_closed_When_it_fires_Then_it_opens_its_own_window()
     {
         var s = Customer();

@@ -166,17 +166,24 @@ public static class CustomerJourney
             return;
         }
         s.Arbitration.Waiting.Add(c);
-        s.Arbitration.WindowEndsAt ??= c.FiredAt + window;
+        // The window is the earliest waiting trigger's. Triggers can arrive out of firedAt order (two products' catalog
+        // notifications race each other): a later one that arrived first must not set the window's end.
+        if (s.Arbitration.WindowEndsAt is not { } open || c.FiredAt + window < open) s.Arbitration.WindowEndsAt = c.FiredAt + window;
     }
 
-    /// <summary>The highest priority candidate goes on to the policy; each other one is suppressed.</summary>
+    /// <summary>The highest priority candidate that fired before <paramref name="end"/> goes on to the policy; each other
+    /// one of those is suppressed. Ties go to the earlier, then by scenario name, then by instance (a product), so the
+    /// outcome does not depend on the order the triggers arrived in. Triggers that fired at or after the end (they arrived
+    /// before one that fired earlier) wait on in the next window, which is the earliest of theirs.</summary>
     private static void CloseWindow(CustomerState s, DateTimeOffset end, JourneyContext ctx, List<TriggerDecision> decisions)
     {
-        var waiting = s.Arbitration.Waiting
+        var all = s.Arbitration.Waiting;
+        var waiting = all.Where(c => c.FiredAt < end)
             .OrderByDescending(c => ctx.Scenarios.CommonOf(c.Scenario).Priority)
-            .ThenBy(c => c.FiredAt).ThenBy(c => c.Scenario, StringComparer.Ordinal).ToArray();
-        s.Arbitration.Waiting.Clear();
-        s.Arbitration.WindowEndsAt = null;
+            .ThenBy(c => c.FiredAt).ThenBy(c => c.Scenario, StringComparer.Ordinal)
+            .ThenBy(c => c.InstanceKey, StringComparer.Ordinal).ToArray();
+        all.RemoveAll(c => c.FiredAt < end);
+        s.Arbitration.WindowEndsAt = all.Count == 0 ? null : all.Min(c => c.FiredAt) + ctx.Policy.ArbitrationWindow;
         if (waiting.Length == 0) return;
         var winner = waiting[0];
         var winnerPriority = ctx.Scenarios.CommonOf(winner.Scenario).Priority;
