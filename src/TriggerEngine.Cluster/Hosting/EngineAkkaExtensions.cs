@@ -103,6 +103,7 @@ public static class EngineAkkaExtensions
         }, new ProductMessageExtractor(o.ShardCount), shardOptions);
         b.WithActors((system, registry, resolver) =>
         {
+            system.ActorOf(LostEntityMessages.Props(), "lost-entity-messages");
             var store = resolver.GetService<IStateStore>();
             var readiness = resolver.GetService<EngineReadiness>();
             var timers = system.ActorOf(TimerScheduler.Props(registry.Get<CustomerRegion>(), store,

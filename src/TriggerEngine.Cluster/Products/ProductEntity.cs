@@ -115,12 +115,18 @@ public sealed class ProductEntity : CheckpointedEntity
                 return true;
             case UpdateCatalog cmd:
                 var updateFrom = Sender;
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 RunTask(async () =>
                 {
                     Dictionary<string, Interest> interests;
                     try
                     {
                         interests = await AllInterestsAsync();
+                        // Reading a product's interests holds its mailbox; a slow one shows here (the log fails a record
+                        // no entity acknowledged after twice the ask timeout).
+                        var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                        if (took > SlowRead) Log.Warning("Product {0}: reading its {1} interests for record {2} took {3:F1} s", EntityId,
+                            interests.Count, cmd.Seq, took.TotalSeconds);
                     }
                     catch (Exception ex)
                     {
@@ -292,6 +298,8 @@ public sealed class ProductEntity : CheckpointedEntity
             }
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
+
+    private static readonly TimeSpan SlowRead = TimeSpan.FromSeconds(10);
 
     private sealed record NotificationsConfirmed(IReadOnlyList<LoggedCall> Notes);
 
