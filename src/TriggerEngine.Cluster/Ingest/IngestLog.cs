@@ -47,6 +47,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private bool _recovered;
     private readonly Queue<(long Seq, IIngestRecord Record)> _replay = new();
     private readonly SortedDictionary<long, PendingRecord> _pending = new();
+    private readonly Dictionary<long, long> _expired = new();
 
     private HashSet<string> _dirtyCustomers = new();
     private HashSet<string> _dirtyProducts = new();
@@ -215,6 +216,9 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         {
             var p = _pending[seq];
             _pending.Remove(seq);
+            // Remembered a while, so that an acknowledgement arriving late says so (late, or never: not known yet).
+            _expired[seq] = Stopwatch.GetTimestamp();
+            if (_expired.Count > 100) _expired.Remove(_expired.Keys.Min());
             _log.Warning("Record {0}: {1} of its entities did not acknowledge it within {2}; it fails (its client was answered 503); {3}",
                 seq, p.Remaining, _pendingTimeout, Targets(seq, p));
             p.Failure ??= $"{p.Remaining} entities did not acknowledge it within {_pendingTimeout}";
@@ -347,7 +351,14 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
 
     private void Acknowledged(long seq, string? failure, string entityId)
     {
-        if (seq <= 0 || !_pending.TryGetValue(seq, out var p)) return;
+        if (seq <= 0) return;
+        if (!_pending.TryGetValue(seq, out var p))
+        {
+            if (_expired.TryGetValue(seq, out var expiredAt))
+                _log.Warning("Record {0}: {1} acknowledged it {2:F1} s after it expired", seq, entityId,
+                    Stopwatch.GetElapsedTime(expiredAt).TotalSeconds);
+            return;
+        }
         p.Answered?.Add(entityId);
         if (failure is not null) p.Failure ??= failure;
         if (--p.Remaining > 0) return;
