@@ -1,4 +1,6 @@
+using TriggerEngine.Cluster.Customers;
 using TriggerEngine.Cluster.Ingest;
+using TriggerEngine.Cluster.Products;
 
 namespace TriggerEngine.Cluster.Entities;
 
@@ -7,6 +9,18 @@ public sealed record Checkpoint(string EntityId, long Round);
 
 /// <summary>The answer to <see cref="Checkpoint"/>; the entity names itself so a round that waits too long can say who it waits for.</summary>
 public sealed record Checkpointed(long Round, bool Ok, EntityKind? Kind = null, string? EntityId = null);
+
+/// <summary>How log lines name the entity a command is routed to.</summary>
+public static class EntityCommand
+{
+    /// <summary>"customer ID" or "product ID" for a command to a customer or product entity; null for anything else.</summary>
+    public static string? Target(object message) => message switch
+    {
+        IWithCustomerId c => "customer " + c.CustomerId,
+        IWithProductId p => "product " + p.ProductId,
+        _ => null,
+    };
+}
 
 /// <summary>The stop message of both shard regions (idle passivation, hand-off, residency limit): the
 /// entity saves its state first, so stopping never loses a change.</summary>

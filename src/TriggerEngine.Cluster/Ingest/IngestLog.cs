@@ -232,12 +232,7 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         var record = pending.Record;
         IEnumerable<string> ids = record switch
         {
-            CallsRecord calls => RecordDispatch.Messages(seq, calls).Select(m => m switch
-            {
-                IWithCustomerId c => "customer " + c.CustomerId,
-                IWithProductId p => "product " + p.ProductId,
-                _ => m.GetType().Name,
-            }),
+            CallsRecord calls => RecordDispatch.Messages(seq, calls).Select(m => EntityCommand.Target(m) ?? m.GetType().Name),
             CatalogRecord catalog => catalog.Updates.Select(u => u.ProductId).Where(id => pending.Answered?.Contains(id) != true)
                 .Select(id => "product " + id),
             _ => [],

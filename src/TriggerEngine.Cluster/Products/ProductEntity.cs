@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using TriggerEngine.Cluster.Customers;
@@ -115,7 +116,7 @@ public sealed class ProductEntity : CheckpointedEntity
                 return true;
             case UpdateCatalog cmd:
                 var updateFrom = Sender;
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var started = Stopwatch.GetTimestamp();
                 RunTask(async () =>
                 {
                     Dictionary<string, Interest> interests;
@@ -124,7 +125,7 @@ public sealed class ProductEntity : CheckpointedEntity
                         interests = await AllInterestsAsync();
                         // Reading a product's interests holds its mailbox; a slow one shows here (the log fails a record
                         // no entity acknowledged after twice the ask timeout).
-                        var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                        var took = Stopwatch.GetElapsedTime(started);
                         if (took > SlowRead) Log.Warning("Product {0}: reading its {1} interests for record {2} took {3:F1} s", EntityId,
                             interests.Count, cmd.Seq, took.TotalSeconds);
                     }
