@@ -343,7 +343,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             var cause = (Exception?)t.Exception ?? new TaskCanceledException("recording the decisions was canceled");
             log.Error(cause, "Decision outbox failed for {0}", customerId);
             replyTo.Tell(reply is EventsIngested { Seq: > 0 } e ? new ApplyFailed(e.Seq, customerId, cause.Message) : new Status.Failure(cause));
-        }, TaskContinuationOptions.ExecuteSynchronously);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // not the actor's: see AwaitRecorded
     }
 
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,

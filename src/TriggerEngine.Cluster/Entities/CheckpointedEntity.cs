@@ -58,6 +58,9 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
 
     private bool Dirty => _version != _savedVersion;
 
+    /// <summary>Loading, Running or Stopping: for diagnostics.</summary>
+    protected string PhaseName => _phase switch { Phase.Loading => "loading", Phase.Running => "running", _ => "stopping" };
+
     protected abstract void Restore(ReadOnlyMemory<byte> state);
     protected abstract byte[] Encode();
 
@@ -194,7 +197,10 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     {
         _unrecorded++;
         var self = Self;
-        recording.ContinueWith(_ => self.Tell(OutputRecorded.Instance), TaskContinuationOptions.ExecuteSynchronously);
+        // Explicitly on the default scheduler: called from inside RunTask (a consent read, a merge), a plain ContinueWith
+        // queues on the actor's own task scheduler, which runs it only while the actor lives.
+        recording.ContinueWith(_ => self.Tell(OutputRecorded.Instance), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void SaveWhenRecorded(IActorRef replyTo, long round, bool stopAfter)
@@ -229,7 +235,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         var stored = new StoredState(_kind, EntityId, Encode(), AppliedSeq, IndexedDue());
         var self = Self;
         _store.SaveAsync(stored, rows).ContinueWith(t => self.Tell(new StateSaved(version, round, replyTo, stopAfter, t.Exception, rows)),
-            TaskContinuationOptions.ExecuteSynchronously);
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         if (stopAfter) _phase = Phase.Stopping;
     }
 

@@ -226,15 +226,17 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         }
     }
 
-    /// <summary>The entities a record went to, for a log line (the first ten); for a catalog record, those that did not answer.</summary>
+    /// <summary>The entities a record went to, for a log line (the first ten); for a catalog record, those that did not
+    /// answer.</summary>
     private static string Targets(long seq, PendingRecord pending)
     {
         var record = pending.Record;
         IEnumerable<string> ids = record switch
         {
             CallsRecord calls => RecordDispatch.Messages(seq, calls).Select(m => EntityCommand.Target(m) ?? m.GetType().Name),
-            CatalogRecord catalog => catalog.Updates.Select(u => u.ProductId).Where(id => pending.Answered?.Contains(id) != true)
-                .Select(id => "product " + id),
+            // With where each silent product's update stopped, when it ran on this node.
+            CatalogRecord catalog => catalog.Updates.Select(u => u.ProductId).Distinct().Where(id => pending.Answered?.Contains(id) != true)
+                .Select(id => "product " + id + (CatalogUpdateWatch.Describe(id, seq) is { } at ? $" ({at})" : "")),
             _ => [],
         };
         var all = ids.Distinct().ToList();

@@ -104,6 +104,12 @@ public sealed class ProductEntity : CheckpointedEntity
 
     protected override DateTimeOffset? IndexedDue() => null;
 
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is UpdateCatalog u) CatalogUpdateWatch.Stage(EntityId, u.Seq, $"received while {PhaseName}");
+        return base.AroundReceive(receive, message);
+    }
+
     protected override bool Handle(object message)
     {
         switch (message)
@@ -117,12 +123,14 @@ public sealed class ProductEntity : CheckpointedEntity
             case UpdateCatalog cmd:
                 var updateFrom = Sender;
                 var started = Stopwatch.GetTimestamp();
+                CatalogUpdateWatch.Stage(EntityId, cmd.Seq, "reading its interests");
                 RunTask(async () =>
                 {
                     Dictionary<string, Interest> interests;
                     try
                     {
                         interests = await AllInterestsAsync();
+                        CatalogUpdateWatch.Stage(EntityId, cmd.Seq, $"read {interests.Count} interests, applying");
                         // Reading a product's interests holds its mailbox; a slow one shows here (the log fails a record
                         // no entity acknowledged after twice the ask timeout).
                         var took = Stopwatch.GetElapsedTime(started);
@@ -133,6 +141,7 @@ public sealed class ProductEntity : CheckpointedEntity
                     {
                         // The log fails the request (the client retries it); this entity goes on.
                         Log.Warning(ex, "Product {0}: reading its interests failed", EntityId);
+                        CatalogUpdateWatch.Done(EntityId, cmd.Seq);
                         updateFrom.Tell(new ApplyFailed(cmd.Seq, EntityId, ex.Message));
                         return;
                     }
@@ -268,6 +277,7 @@ public sealed class ProductEntity : CheckpointedEntity
         var productId = EntityId;
         if (notes.Count == 0)
         {
+            CatalogUpdateWatch.Done(productId, seq);
             if (!replyTo.IsNobody()) replyTo.Tell(new ProductAck(productId, seq));
             return;
         }
@@ -278,12 +288,17 @@ public sealed class ProductEntity : CheckpointedEntity
             _customers.Ask<EventsIngested>(new IngestEvents(g.Key, g.Select(n => n.Note).ToArray()), _askTimeout));
         var notified = byCustomer.Select(g => g.Key).ToArray();
         var log = SystemLog;
+        if (!replyTo.IsNobody()) CatalogUpdateWatch.Stage(productId, seq, $"notifying {notified.Length} customers");
         var self = Self;
         var checkpointer = Checkpointer;
+        // On the default scheduler, never the actor's: a catalog update notifies from inside RunTask, where a plain
+        // ContinueWith would queue on this actor's task scheduler, and a product passivated before its customers answer
+        // would take the continuation (and so the log's acknowledgement) down with it.
         Task.WhenAll(asks).ContinueWith(t =>
         {
             // Re-sent after a restart: the log still learns which customers changed; a failure waits for the next load.
             var resend = replyTo.IsNobody();
+            if (!resend) CatalogUpdateWatch.Done(productId, seq);
             // Canceled counts as failed: the log must hear back whatever became of the asks.
             if (t.IsCompletedSuccessfully)
             {
@@ -297,7 +312,7 @@ public sealed class ProductEntity : CheckpointedEntity
                 var cause = t.Exception?.GetBaseException() ?? new TaskCanceledException("notifying the customers was canceled");
                 replyTo.Tell(seq > 0 ? new ApplyFailed(seq, productId, cause.Message) : new Status.Failure(cause));
             }
-        }, TaskContinuationOptions.ExecuteSynchronously);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private static readonly TimeSpan SlowRead = TimeSpan.FromSeconds(10);
