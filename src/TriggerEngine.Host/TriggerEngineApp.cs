@@ -82,7 +82,10 @@ public static class TriggerEngineApp
         builder.Services.AddSingleton<IStateStore>(_ =>
         {
             IStateStore store = sqlite
-                ? new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "state.db") }.ToString())
+                // Normal: a commit is fsynced only with the next meta write (the ingest log's checkpoint position), which
+                // is all the truncation of the journal needs (ARCHITECTURE, "The SQLite state file").
+                ? new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "state.db") }.ToString(),
+                    SqliteSync.Normal)
                 : new PostgresStateStore(persistence.ConnectionString);
             store.InitializeAsync().GetAwaiter().GetResult();
             return store;

@@ -271,6 +271,8 @@ public sealed class StateCodecTests
         new Advance(T0.AddMinutes(40)),
         new Advance(T0.AddHours(2)),
         new SignedUp("su-1", ParisEvening, "Signed Up") { TimeZone = "Europe/Paris" },
+        // The welcome's window closes (deferred: quiet hours); catalog notifications do not move the clock themselves.
+        new Advance(ParisEvening.AddMinutes(5)),
         new PriceDropped("pd-1", ParisEvening.AddMinutes(10), "sku-1", 15m, 20.50m, T0, ["v-1", "v-2"], "shoes"),
         new BackInStockEvent("bis-1", ParisEvening.AddMinutes(10.5), "sku-6", T0, ["sub-1"], 30m, null),
     ];

@@ -60,5 +60,8 @@ public interface IStateStore : IAsyncDisposable
     Task<int> PruneOutboxAsync(DateTimeOffset olderThan, CancellationToken ct = default);
 
     Task<string?> GetMetaAsync(string key, CancellationToken ct = default);
+    /// <summary>Durable when it completes, and every write completed before it with it (a store may commit its other
+    /// writes without waiting for the disk): the ingest log stores its checkpoint position here before it deletes the
+    /// journal up to it.</summary>
     Task SetMetaAsync(string key, string value, CancellationToken ct = default);
 }

@@ -106,6 +106,7 @@ public sealed class PostgresStateStore : IStateStore
             .OrderBy(s => s.Kind, StringComparer.Ordinal).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray();
         await using var conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await Execute(conn, tx, NoFlushWait, ct).ConfigureAwait(false);
         await UpsertAsync(conn, tx, rows, ct).ConfigureAwait(false);
         foreach (var chunk in deletes.Chunk(StatementRows))
         {
@@ -197,7 +198,7 @@ public sealed class PostgresStateStore : IStateStore
         var payloads = unique.ToDictionary(d => d.DecisionId, d => d.Payload, StringComparer.Ordinal);
         await using var conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await Execute(conn, tx, $"SELECT pg_advisory_xact_lock({OutboxLock})", ct).ConfigureAwait(false);
+        await Execute(conn, tx, NoFlushWait + $"; SELECT pg_advisory_xact_lock({OutboxLock})", ct).ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand(
             "INSERT INTO te_outbox (decision_id, payload, created_at) " +
             "SELECT d, p, $3 FROM unnest($1, $2) WITH ORDINALITY AS u(d, p, n) ORDER BY n " +
@@ -252,6 +253,14 @@ public sealed class PostgresStateStore : IStateStore
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
     }
+
+    /// <summary>
+    /// State and outbox writes commit without waiting for the WAL flush: they survive a crash of the engine (the server
+    /// has them) and, on a crash of the server, at worst the commits since the last meta write are lost. A meta write
+    /// (<see cref="SetMetaAsync"/>: the ingest log's checkpoint position, stored before it deletes the journal up to it)
+    /// commits synchronously, and PostgreSQL flushes its WAL in order, so every write before it is durable with it.
+    /// </summary>
+    private const string NoFlushWait = "SET LOCAL synchronous_commit = off";
 
     public async Task SetMetaAsync(string key, string value, CancellationToken ct = default)
     {

@@ -7,7 +7,9 @@ public enum SqliteSync
 {
     /// <summary>The WAL is fsynced at every commit: a committed batch survives a power loss.</summary>
     Full,
-    /// <summary>The WAL is fsynced at checkpoints only: survives a process crash, may lose the last commits on power loss.</summary>
+    /// <summary>The WAL is fsynced at WAL checkpoints and at every meta write (<see cref="SqliteStateStore.SetMetaAsync"/>,
+    /// e.g. the ingest log's checkpoint position), which makes every commit before it durable too. Survives a process
+    /// crash; a power loss may take back the commits since the last meta write, never one before it.</summary>
     Normal,
 }
 
@@ -235,15 +237,17 @@ public sealed class SqliteStateStore : IStateStore
             return cmd.ExecuteScalar() as string;
         }, ct);
 
+    /// <summary>Durable on return in either <see cref="SqliteSync"/> mode, and with it every write committed before it: the
+    /// ingest log stores its checkpoint position here before it deletes the journal up to it.</summary>
     public Task SetMetaAsync(string key, string value, CancellationToken ct = default) =>
-        InWriteTransactionAsync(w => w.SetMeta(key, value), ct);
+        InWriteTransactionAsync(w => w.SetMeta(key, value), ct, durable: true);
 
-    private async Task<T> InWriteTransactionAsync<T>(Func<SqliteWriter, T> work, CancellationToken ct)
+    private async Task<T> InWriteTransactionAsync<T>(Func<SqliteWriter, T> work, CancellationToken ct, bool durable = false)
     {
         await _writeGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            return Writer.InTransaction(work);
+            return durable ? Writer.InDurableTransaction(work) : Writer.InTransaction(work);
         }
         finally { _writeGate.Release(); }
     }

@@ -18,9 +18,11 @@ internal sealed class SqliteWriter : IDisposable
     private readonly SqliteCommand _moveCursor;
     private readonly SqliteCommand _prune;
     private readonly SqliteCommand[] _all;
+    private readonly SqliteSync _sync;
 
     public SqliteWriter(string connectionString, SqliteSync sync, string schema)
     {
+        _sync = sync;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         // page_size first: it only takes on a new file, before WAL. Every state saved dirties the page it sits on, and a
@@ -66,6 +68,19 @@ internal sealed class SqliteWriter : IDisposable
         var result = work(this);
         tx.Commit();
         return result;
+    }
+
+    /// <summary><see cref="InTransaction{T}"/>, fsynced whatever the connection's mode: in WAL mode the fsync of this
+    /// commit also makes every earlier commit durable (they are all in the WAL before it, or already checkpointed).</summary>
+    public T InDurableTransaction<T>(Func<SqliteWriter, T> work)
+    {
+        if (_sync == SqliteSync.Full) return InTransaction(work);
+        Execute("PRAGMA synchronous=FULL");
+        try
+        {
+            return InTransaction(work);
+        }
+        finally { Execute("PRAGMA synchronous=NORMAL"); }
     }
 
     public void Upsert(StoredState s)

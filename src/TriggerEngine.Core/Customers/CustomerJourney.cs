@@ -20,13 +20,19 @@ public sealed record JourneyStep(IReadOnlyList<TriggerDecision> Decisions, DateT
 public static class CustomerJourney
 {
     /// <summary>Applies one event. Timers due before the event's own time fire first, so a late-arriving
-    /// event never undoes a decision that was already due.</summary>
+    /// event never undoes a decision that was already due. A price drop or restock notification does not move the
+    /// customer's clock: one catalog update reaches a customer through several products at once, in any order, and a
+    /// later one arriving first must not close the window an earlier one still belongs to. Its trigger joins the windows
+    /// by its own time; they close on the customer's next event, timer or watermark.</summary>
     public static JourneyStep Handle(CustomerState s, CustomerEvent e, JourneyContext ctx)
     {
         if (s.Seen.Contains(e.MessageId)) return JourneyStep.Ignored;
         var decisions = new List<TriggerDecision>();
-        var before = e.Timestamp.AddTicks(-1);
-        Advance(s, ctx.WallNow is { } now && now < before ? now : before, ctx, decisions);
+        if (e is not (PriceDropped or Events.BackInStock))
+        {
+            var before = e.Timestamp.AddTicks(-1);
+            Advance(s, ctx.WallNow is { } now && now < before ? now : before, ctx, decisions);
+        }
 
         s.Exists = true;
         s.Seen.Add(e.MessageId);
@@ -158,9 +164,12 @@ public static class CustomerJourney
             Decide(s, c, IdOf(s, c), c.FiredAt, ctx, decisions);
             return;
         }
-        // A trigger of an old event whose own window closed before the open one began was due long ago: it
-        // is decided alone at the end of its own window (SPEC 6: it fires at once), not in a later window.
-        if (s.Arbitration.WindowEndsAt is { } ends && c.FiredAt + window <= ends - window)
+        // A trigger of an old event whose own window closed before the open one began was due long ago: it is decided
+        // alone at the end of its own window (SPEC 6: it fires at once), not in a later window. Not a catalog
+        // notification's: those do not move the customer's clock (Handle), so the open window may be a later
+        // notification's that arrived first, and this one's window is still to come. The window rule below gives it
+        // the same window alone when it is late; it is decided at the customer's next step.
+        if (s.Arbitration.WindowEndsAt is { } ends && c.FiredAt + window <= ends - window && !FromCatalog(c))
         {
             Decide(s, c, IdOf(s, c), c.FiredAt + window, ctx, decisions);
             return;
@@ -170,6 +179,8 @@ public static class CustomerJourney
         // notifications race each other): a later one that arrived first must not set the window's end.
         if (s.Arbitration.WindowEndsAt is not { } open || c.FiredAt + window < open) s.Arbitration.WindowEndsAt = c.FiredAt + window;
     }
+
+    private static bool FromCatalog(Candidate c) => c.Scenario is ScenarioName.PriceDrop or ScenarioName.BackInStock;
 
     /// <summary>The highest priority candidate that fired before <paramref name="end"/> goes on to the policy; each other
     /// one of those is suppressed. Ties go to the earlier, then by scenario name, then by instance (a product), so the
