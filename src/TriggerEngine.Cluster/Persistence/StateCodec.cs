@@ -58,7 +58,7 @@ public static class StateCodec
                 f.PackSize, f.MessageId, f.Fired)).ToArray(),
             s.Welcomed, s.Arbitration.WindowEndsAt, waiting, deferrals,
             s.Sends.ConvertAll(m => new SendDto(m.At, m.Channel, m.Scenario, m.Purpose)),
-            decisions, payloads.All, s.InterestProducts, s.DecisionCount);
+            decisions, payloads.All, s.InterestProducts, s.DecisionCount, s.ClockAt);
         return MessagePackSerializer.Serialize(dto, Options);
     }
 
@@ -70,7 +70,7 @@ public static class StateCodec
         var s = new CustomerState(customerId)
         {
             Exists = dto.Exists, MergedInto = dto.MergedInto, TimeZone = dto.TimeZone, LastEventAt = dto.LastEventAt,
-            Welcomed = dto.Welcomed,
+            Welcomed = dto.Welcomed, ClockAt = dto.ClockAt,
         };
         foreach (var (k, v) in dto.Traits) s.Traits.Add(k, v);
         // Oldest first, so the copy forgets the same ids, in the same order, as the original would have.
@@ -458,7 +458,8 @@ public static class StateCodec
         [property: Key(21)] List<DecisionDto> Decisions,
         [property: Key(22)] List<IReadOnlyDictionary<string, object?>> Payloads,
         [property: Key(23)] IReadOnlyCollection<string>? InterestProducts = null,
-        [property: Key(24)] long DecisionCount = 0);
+        [property: Key(24)] long DecisionCount = 0,
+        [property: Key(25)] DateTimeOffset? ClockAt = null);
 
     [MessagePackObject]
     private sealed record HistoryDto([property: Key(0)] string Event, [property: Key(1)] DateTimeOffset At,

@@ -82,6 +82,7 @@ public static class CustomerJourney
     {
         while (NextDue(s, ctx) is { } at && at <= until)
         {
+            MoveClock(s, at);
             var fired = new List<Candidate>();
             AbandonedCart.OnTime(s, at, ctx.Scenarios.AbandonedCart, fired);
             BrowseAbandonment.OnTime(s, at, ctx.Scenarios.BrowseAbandonment, fired);
@@ -96,6 +97,13 @@ public static class CustomerJourney
                 Decide(s, d.Candidate, d.DecisionId, d.Until, ctx, decisions);
             }
         }
+        MoveClock(s, until);
+    }
+
+    /// <summary>Step by step: a timer fired at <c>at</c> on the way to a later time sees the clock at <c>at</c>.</summary>
+    private static void MoveClock(CustomerState s, DateTimeOffset to)
+    {
+        if (s.ClockAt is not { } clock || to > clock) s.ClockAt = to;
     }
 
     private static void Apply(CustomerState s, CustomerEvent e, JourneyContext ctx, List<Candidate> fired)
@@ -164,12 +172,12 @@ public static class CustomerJourney
             Decide(s, c, IdOf(s, c), c.FiredAt, ctx, decisions);
             return;
         }
-        // A trigger of an old event whose own window closed before the open one began was due long ago: it is decided
-        // alone at the end of its own window (SPEC 6: it fires at once), not in a later window. Not a catalog
-        // notification's: those do not move the customer's clock (Handle), so the open window may be a later
-        // notification's that arrived first, and this one's window is still to come. The window rule below gives it
-        // the same window alone when it is late; it is decided at the customer's next step.
-        if (s.Arbitration.WindowEndsAt is { } ends && c.FiredAt + window <= ends - window && !FromCatalog(c))
+        // A trigger of an old event whose own window closed before the open one began, and before the customer's clock,
+        // was due long ago: it is decided alone at the end of its own window (SPEC 6: it fires at once), not in a later
+        // window. The clock matters because catalog notifications do not move it (Handle): the open window may be a
+        // later notification's that arrived first, and this trigger's window is then still to come.
+        if (s.Arbitration.WindowEndsAt is { } ends && c.FiredAt + window <= ends - window &&
+            s.ClockAt is { } clock && c.FiredAt + window <= clock)
         {
             Decide(s, c, IdOf(s, c), c.FiredAt + window, ctx, decisions);
             return;
@@ -179,8 +187,6 @@ public static class CustomerJourney
         // notifications race each other): a later one that arrived first must not set the window's end.
         if (s.Arbitration.WindowEndsAt is not { } open || c.FiredAt + window < open) s.Arbitration.WindowEndsAt = c.FiredAt + window;
     }
-
-    private static bool FromCatalog(Candidate c) => c.Scenario is ScenarioName.PriceDrop or ScenarioName.BackInStock;
 
     /// <summary>The highest priority candidate that fired before <paramref name="end"/> goes on to the policy; each other
     /// one of those is suppressed. Ties go to the earlier, then by scenario name, then by instance (a product), so the

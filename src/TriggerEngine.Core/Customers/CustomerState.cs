@@ -29,6 +29,10 @@ public sealed class CustomerState
     public string? TimeZone { get; set; }
 
     public DateTimeOffset? LastEventAt { get; set; }
+
+    /// <summary>The time this customer's timers and windows have been advanced to: by its own events, its timers and the
+    /// watermark, not by catalog notifications (which arrive in any order). A trigger whose window ended by then is late.</summary>
+    public DateTimeOffset? ClockAt { get; set; }
     public Dictionary<string, string> Traits { get; } = new();
     public SeenMessages Seen { get; } = new(SeenMessageLimit);
     public List<HistoryEntry> History { get; } = new();
