@@ -279,7 +279,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         // with this actor, and says so: an unacknowledged catalog record is being looked for (perf/README, seventh pass).
         foreach (var envelope in Stash.ClearStash())
         {
-            if (envelope.Message is not (Customers.IWithCustomerId or Products.IWithProductId)) continue;
+            if (!EntityCommand.Is(envelope.Message)) continue;
             Log.Warning("{0}:{1} stopping with {2} stashed: sent back to its shard", _kind, EntityId, envelope.Message.GetType().Name);
             Context.Parent.Tell(envelope.Message, envelope.Sender);
         }
@@ -289,8 +289,8 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     /// <summary>A command this entity does not know is a bug; it is logged, not only published as unhandled.</summary>
     protected override void Unhandled(object message)
     {
-        if (message is Customers.IWithCustomerId or Products.IWithProductId)
-            Log.Warning("{0}:{1} in phase {2} did not handle {3}", _kind, EntityId, _phase, message.GetType().Name);
+        if (EntityCommand.Is(message))
+            Log.Warning("{0}:{1} while {2} did not handle {3}", _kind, EntityId, PhaseName, message.GetType().Name);
         base.Unhandled(message);
     }
 

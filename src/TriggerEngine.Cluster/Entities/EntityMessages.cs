@@ -13,6 +13,9 @@ public sealed record Checkpointed(long Round, bool Ok, EntityKind? Kind = null, 
 /// <summary>How log lines name the entity a command is routed to.</summary>
 public static class EntityCommand
 {
+    /// <summary>A command routed to a customer or product entity.</summary>
+    public static bool Is(object message) => message is IWithCustomerId or IWithProductId;
+
     /// <summary>"customer ID" or "product ID" for a command to a customer or product entity; null for anything else.</summary>
     public static string? Target(object message) => message switch
     {

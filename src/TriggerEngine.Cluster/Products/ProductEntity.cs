@@ -118,7 +118,7 @@ public sealed class ProductEntity : CheckpointedEntity
                 ApplyRecord(cmd.Seq, Sender, () => RecordInterests(cmd));
                 return true;
             case UpdateCatalog cmd when AlreadyApplied(cmd.Seq):
-                ApplyRecord(cmd.Seq, Sender, () => []); // only re-sends what it owed: no need to read the interests
+                ApplyRecord(cmd.Seq, Sender, () => [], watched: true); // only re-sends what it owed: no need to read the interests
                 return true;
             case UpdateCatalog cmd:
                 var updateFrom = Sender;
@@ -145,7 +145,7 @@ public sealed class ProductEntity : CheckpointedEntity
                         updateFrom.Tell(new ApplyFailed(cmd.Seq, EntityId, ex.Message));
                         return;
                     }
-                    ApplyRecord(cmd.Seq, updateFrom, () => UpdateCatalog(cmd, interests));
+                    ApplyRecord(cmd.Seq, updateFrom, () => UpdateCatalog(cmd, interests), watched: true);
                 });
                 return true;
             case NotificationsConfirmed c:
@@ -246,20 +246,22 @@ public sealed class ProductEntity : CheckpointedEntity
     }
 
     /// <summary>Applies log record <paramref name="seq"/> (unless the saved state already holds it) and
-    /// delivers the notifications <paramref name="apply"/> returns; the log hears back either way.</summary>
-    private void ApplyRecord(long seq, IActorRef replyTo, Func<List<(string CustomerId, CustomerEvent Note)>> apply)
+    /// delivers the notifications <paramref name="apply"/> returns; the log hears back either way.
+    /// <paramref name="watched"/>: a catalog update, followed in <see cref="CatalogUpdateWatch"/> until it is answered.</summary>
+    private void ApplyRecord(long seq, IActorRef replyTo, Func<List<(string CustomerId, CustomerEvent Note)>> apply,
+        bool watched = false)
     {
         // After a crash, notes owed from earlier records go out before this one (live, they preceded it);
         // the notes of a record the saved state already holds go out as that record's own work.
         if (_toResend.Count > 0) Notify(TakeOwed(seq - 1), ActorRefs.Nobody, 0);
         if (AlreadyApplied(seq))
         {
-            Notify(TakeOwed(seq), replyTo, seq);
+            Notify(TakeOwed(seq), replyTo, seq, watched);
             return;
         }
         var notes = apply();
         Changed(seq);
-        Notify(notes, replyTo, seq);
+        Notify(notes, replyTo, seq, watched);
     }
 
     private List<(string CustomerId, CustomerEvent Note)> TakeOwed(long throughSeq)
@@ -272,12 +274,12 @@ public sealed class ProductEntity : CheckpointedEntity
         return taken;
     }
 
-    private void Notify(List<(string CustomerId, CustomerEvent Note)> notes, IActorRef replyTo, long seq)
+    private void Notify(List<(string CustomerId, CustomerEvent Note)> notes, IActorRef replyTo, long seq, bool watched = false)
     {
         var productId = EntityId;
         if (notes.Count == 0)
         {
-            CatalogUpdateWatch.Done(productId, seq);
+            if (watched) CatalogUpdateWatch.Done(productId, seq);
             if (!replyTo.IsNobody()) replyTo.Tell(new ProductAck(productId, seq));
             return;
         }
@@ -288,7 +290,7 @@ public sealed class ProductEntity : CheckpointedEntity
             _customers.Ask<EventsIngested>(new IngestEvents(g.Key, g.Select(n => n.Note).ToArray()), _askTimeout));
         var notified = byCustomer.Select(g => g.Key).ToArray();
         var log = SystemLog;
-        if (!replyTo.IsNobody()) CatalogUpdateWatch.Stage(productId, seq, $"notifying {notified.Length} customers");
+        if (watched) CatalogUpdateWatch.Stage(productId, seq, $"notifying {notified.Length} customers");
         var self = Self;
         var checkpointer = Checkpointer;
         // On the default scheduler, never the actor's: a catalog update notifies from inside RunTask, where a plain
@@ -298,7 +300,7 @@ public sealed class ProductEntity : CheckpointedEntity
         {
             // Re-sent after a restart: the log still learns which customers changed; a failure waits for the next load.
             var resend = replyTo.IsNobody();
-            if (!resend) CatalogUpdateWatch.Done(productId, seq);
+            if (watched) CatalogUpdateWatch.Done(productId, seq);
             // Canceled counts as failed: the log must hear back whatever became of the asks.
             if (t.IsCompletedSuccessfully)
             {
