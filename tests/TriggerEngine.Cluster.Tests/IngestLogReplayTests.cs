@@ -293,6 +293,36 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
         c.ExpectMsg<IngestEvents>(e => e is { CustomerId: "u1", Seq: 3 });
     }
 
+    [Fact]
+    public async Task Given_a_replayed_record_an_entity_fails_to_apply_When_it_answers_the_failure_Then_it_is_sent_its_part_again_and_the_record_waits()
+    {
+        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-retry.db") }.ToString());
+        await store.InitializeAsync();
+        // Live: one request for two customers, answered 200 (as far as its client knows), not checkpointed.
+        var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var live = StartLog(store, customers, products, timers, "retry-live", logId: "retry-replay");
+        live.Tell(new AppendCalls([View("c1", 1), View("c2", 2)], null));
+        customers.FishForMessage(m => m is IngestEvents { CustomerId: "c2", Seq: 1 }, TimeSpan.FromSeconds(20));
+        Watch(live);
+        Sys.Stop(live);
+        ExpectTerminated(live);
+
+        var (c, p, t) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var restarted = StartLog(store, c, p, t, "retry-restarted", logId: "retry-replay");
+        var replayed = c.ReceiveN(2, TimeSpan.FromSeconds(20)).Cast<IngestEvents>().ToList();
+        foreach (var r in p.ReceiveN(1).Cast<RecordInterests>()) restarted.Tell(new ProductAck(r.ProductId, r.Seq), p);
+        restarted.Tell(new EventsIngested("c1", 1, 0, 1), c);
+        // c2 could not apply it (say its consent read failed): no client will retry this record, so the log does.
+        restarted.Tell(new ApplyFailed(1, "c2", "reading consent failed"), c);
+        var again = c.ExpectMsg<IngestEvents>(TimeSpan.FromSeconds(5));
+        Assert.Equal(replayed.Single(e => e.CustomerId == "c2").Events, again.Events);
+        Assert.Equal(("c2", 1L), (again.CustomerId, again.Seq));
+        t.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // not recovered while c2 has not applied it
+
+        restarted.Tell(new EventsIngested("c2", 1, 0, 1), c);
+        t.FishForMessage(m => m is LogRecovered);
+    }
+
     protected override void AfterAll()
     {
         base.AfterAll();

@@ -109,7 +109,8 @@ public sealed class CustomerEntity : CheckpointedEntity
         switch (message)
         {
             case IngestEvents cmd:
-                WithConsent(consent => Ingest(cmd, consent));
+                WithConsent(consent => Ingest(cmd, consent),
+                    ex => cmd.Seq > 0 ? new ApplyFailed(cmd.Seq, CustomerId, $"reading consent failed: {ex.Message}") : new Status.Failure(ex));
                 return true;
             case AdvanceCustomer cmd:
                 Advance(cmd);
@@ -135,8 +136,10 @@ public sealed class CustomerEntity : CheckpointedEntity
         new(_rules.Scenarios, _rules.Policy, consent, wallNow);
 
     /// <summary>Runs <paramref name="step"/> with the consent record the policy sees: at once when the store
-    /// has it cached (the usual case), else after the read, with the mailbox held (no thread blocked).</summary>
-    private void WithConsent(Action<ConsentRecord?> step)
+    /// has it cached (the usual case), else after the read, with the mailbox held (no thread blocked). A failed read
+    /// answers the sender with <paramref name="failed"/> (so a request is answered 503 at once, and retried) instead
+    /// of failing the entity.</summary>
+    private void WithConsent(Action<ConsentRecord?> step, Func<Exception, object> failed)
     {
         var pending = _consents.GetAsync(CustomerId);
         if (pending.IsCompletedSuccessfully)
@@ -144,7 +147,21 @@ public sealed class CustomerEntity : CheckpointedEntity
             step(pending.Result);
             return;
         }
-        RunTask(async () => step(await pending));
+        RunTask(async () =>
+        {
+            ConsentRecord? consent;
+            try
+            {
+                consent = await pending;
+            }
+            catch (Exception ex)
+            {
+                Log.Warning("Reading the consent of {0} failed: {1}", CustomerId, ex.Message);
+                Sender.Tell(failed(ex));
+                return;
+            }
+            step(consent);
+        });
     }
 
     private void Ingest(IngestEvents cmd, ConsentRecord? consent)
@@ -169,7 +186,20 @@ public sealed class CustomerEntity : CheckpointedEntity
             if (_state.Seen.Contains(e.MessageId)) continue;
             // A catalog notification for a customer who no longer exists (erased) brings nothing back.
             if (!_state.Exists && e is PriceDropped or BackInStock or ProductFacts) continue;
-            var step = CustomerJourney.Handle(_state, e, journey);
+            JourneyStep step;
+            try
+            {
+                step = CustomerJourney.Handle(_state, e, journey);
+            }
+            catch (Exception ex)
+            {
+                // A bug in the core. The events before it and after it are kept; this one is remembered as seen, so
+                // that a retry of its request does not fail on it again, and logged with its messageId.
+                Log.Error(ex, "Applying {0} {1} to {2} failed; the event is skipped", e.GetType().Name, e.MessageId, CustomerId);
+                _state.Seen.Add(e.MessageId);
+                applied++;
+                continue;
+            }
             if (step.Duplicate) continue;
             applied++;
             decisions.AddRange(step.Decisions);
@@ -191,7 +221,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             return;
         }
         // Only a customer with something due needs the consent record.
-        WithConsent(consent => AdvanceDue(cmd, consent));
+        WithConsent(consent => AdvanceDue(cmd, consent), ex => new Status.Failure(ex));
     }
 
     private void AdvanceDue(AdvanceCustomer cmd, ConsentRecord? consent)
@@ -227,6 +257,7 @@ public sealed class CustomerEntity : CheckpointedEntity
         }
         ProfileHandedOver handed;
         string[] products;
+        ConsentRecord? consent;
         try
         {
             handed = await _customers.Ask<ProfileHandedOver>(new HandOverProfile(cmd.AnonymousKey, CustomerId), _askTimeout);
@@ -234,13 +265,14 @@ public sealed class CustomerEntity : CheckpointedEntity
             products = handed.Events.SelectMany(e => ProductInterests.Of(cmd.AnonymousKey, e)).Select(i => i.ProductId)
                 .Distinct().ToArray();
             await MoveInterests(cmd.AnonymousKey, products);
+            consent = await _consents.GetAsync(CustomerId);
         }
         catch (Exception ex)
         {
+            // Safe to retry: the hand-over and the interest moves are idempotent.
             sender.Tell(new ApplyFailed(cmd.Seq, CustomerId, ex.Message));
             return;
         }
-        var consent = await _consents.GetAsync(CustomerId);
         var step = CustomerJourney.Absorb(_state, handed.Events, Journey(consent, _clock.WallNow));
         ChangedByLog(cmd.Seq);
         ReportNextDue(step.NextDue);

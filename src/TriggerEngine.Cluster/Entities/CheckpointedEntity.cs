@@ -24,6 +24,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     private long _savedVersion;
     private int _unrecorded;
     private (IActorRef ReplyTo, long Round, bool StopAfter)? _heldSave;
+    private bool _restarted;
 
     private readonly ResidencyLimit? _residency;
     private ResidencyLimit.Resident? _resident;
@@ -87,6 +88,54 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     protected override void PreStart() =>
         _store.LoadAsync(_kind, EntityId).PipeTo(Self, success: s => new StateLoaded(s), failure: ex => new Status.Failure(ex));
 
+    /// <summary>
+    /// The entity threw (a bug, or a failed read inside <c>RunTask</c>) and its shard restarts it, which starts a new
+    /// instance from the stored row. Changes applied since the last save are already acknowledged (their requests
+    /// answered 200, the log may truncate past them), so the state in memory goes to the store first: the new
+    /// instance loads it (a pending write is what a load returns) and saves it again in the next round.
+    /// The message that threw is lost with the old instance; its sender is not answered and retries (a log record
+    /// expires and its client is answered 503).
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        if (_phase != Phase.Loading && Dirty)
+        {
+            try
+            {
+                var rows = TakeRowChanges();
+                var (kind, id, log) = (_kind, EntityId, SystemLog);
+                _store.SaveAsync(new StoredState(_kind, EntityId, Encode(), AppliedSeq, DueOrNone()), rows)
+                    .ContinueWith(t => log.Error(t.Exception, "Saving {0}:{1} before its restart failed: changes since its last save are lost", kind, id),
+                        CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+            catch (Exception ex)
+            {
+                Log.Error(ex, "Encoding {0}:{1} before its restart failed: changes since its last save are lost", _kind, EntityId);
+            }
+        }
+        Log.Error(reason, "{0}:{1} failed on {2} and restarts from its state in memory", _kind, EntityId, message?.GetType().Name ?? "(no message)");
+        base.PreRestart(reason, message);
+    }
+
+    /// <summary>The state's next due time; none if computing it fails too (the new instance's next save sets it).</summary>
+    private DateTimeOffset? DueOrNone()
+    {
+        try { return IndexedDue(); }
+        catch (Exception ex)
+        {
+            Log.Error(ex, "Computing the next due time of {0}:{1} failed", _kind, EntityId);
+            return null;
+        }
+    }
+
+    /// <summary>The new instance after a failure: what it loads may be the old instance's save still in flight, so it
+    /// counts as changed until its own save in the next round has committed.</summary>
+    protected override void PostRestart(Exception reason)
+    {
+        _restarted = true;
+        base.PostRestart(reason);
+    }
+
     protected override void OnReceive(object message)
     {
         switch (_phase)
@@ -115,6 +164,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
                     Restore(s.State);
                     AppliedSeq = _replayFloor = s.AppliedSeq;
                 }
+                if (_restarted) ChangedOutsideLog();
                 _phase = Phase.Running;
                 if (_residency is not null)
                 {

@@ -121,6 +121,11 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
         });
         Command<ApplyFailed>(f =>
         {
+            if (_pending.TryGetValue(f.Seq, out var replayed) && replayed.ReplyTo.IsNobody())
+            {
+                RetryReplayed(f, replayed);
+                return;
+            }
             _log.Warning("Record {0}: {1} failed: {2}", f.Seq, f.EntityId, f.Reason);
             Acknowledged(f.Seq, f.Reason, f.EntityId);
         });
@@ -224,6 +229,26 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
             p.Failure ??= $"{p.Remaining} entities did not acknowledge it within {_pendingTimeout}";
             Complete(seq, p);
         }
+    }
+
+    /// <summary>
+    /// A replayed record has no client to retry it (it was answered 200 before the crash), so an entity that failed to
+    /// apply it (a store read or the outbox failed) is sent its part again a second later, until it succeeds. Live, the
+    /// record fails instead and its client retries it as a new record.
+    /// </summary>
+    private void RetryReplayed(ApplyFailed f, PendingRecord p)
+    {
+        IEnumerable<object> again = p.Record switch
+        {
+            CallsRecord calls => RecordDispatch.Messages(f.Seq, calls)
+                .Where(m => m is IWithCustomerId c ? c.CustomerId == f.EntityId : m is IWithProductId pr && pr.ProductId == f.EntityId),
+            CatalogRecord catalog => catalog.Updates.Where(u => u.ProductId == f.EntityId).GroupBy(u => u.ProductId)
+                .Select(g => new UpdateCatalog(g.Key, g.ToArray(), f.Seq)),
+            _ => [],
+        };
+        _log.Warning("Replayed record {0}: {1} failed ({2}); sent to it again in 1 s", f.Seq, f.EntityId, f.Reason);
+        foreach (var m in again)
+            Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), m is IWithProductId ? _products : _customers, m, Self);
     }
 
     /// <summary>The entities a record went to, for a log line (the first ten); for a catalog record, those that did not
