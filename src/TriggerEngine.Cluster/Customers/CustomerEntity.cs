@@ -109,8 +109,7 @@ public sealed class CustomerEntity : CheckpointedEntity
         switch (message)
         {
             case IngestEvents cmd:
-                WithConsent(consent => Ingest(cmd, consent),
-                    ex => cmd.Seq > 0 ? new ApplyFailed(cmd.Seq, CustomerId, $"reading consent failed: {ex.Message}") : new Status.Failure(ex));
+                WithConsent(cmd, consent => Ingest(cmd, consent));
                 return true;
             case AdvanceCustomer cmd:
                 Advance(cmd);
@@ -137,9 +136,9 @@ public sealed class CustomerEntity : CheckpointedEntity
 
     /// <summary>Runs <paramref name="step"/> with the consent record the policy sees: at once when the store
     /// has it cached (the usual case), else after the read, with the mailbox held (no thread blocked). A failed read
-    /// answers the sender with <paramref name="failed"/> (so a request is answered 503 at once, and retried) instead
-    /// of failing the entity.</summary>
-    private void WithConsent(Action<ConsentRecord?> step, Func<Exception, object> failed)
+    /// answers the sender (<see cref="ReadFailed"/>: a request is answered 503 at once, and retried) instead of failing
+    /// the entity.</summary>
+    private void WithConsent(object message, Action<ConsentRecord?> step)
     {
         var pending = _consents.GetAsync(CustomerId);
         if (pending.IsCompletedSuccessfully)
@@ -157,12 +156,18 @@ public sealed class CustomerEntity : CheckpointedEntity
             catch (Exception ex)
             {
                 Log.Warning("Reading the consent of {0} failed: {1}", CustomerId, ex.Message);
-                Sender.Tell(failed(ex));
+                Sender.Tell(ReadFailed(message, ex));
                 return;
             }
             step(consent);
         });
     }
+
+    /// <summary>The answer to <paramref name="message"/> when a read it needed failed: a log record's failure (the log
+    /// answers its client 503), or a failed ask.</summary>
+    private object ReadFailed(object message, Exception ex) => message is IngestEvents { Seq: > 0 } cmd
+        ? new ApplyFailed(cmd.Seq, CustomerId, $"reading consent failed: {ex.Message}")
+        : new Status.Failure(ex);
 
     private void Ingest(IngestEvents cmd, ConsentRecord? consent)
     {
@@ -221,7 +226,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             return;
         }
         // Only a customer with something due needs the consent record.
-        WithConsent(consent => AdvanceDue(cmd, consent), ex => new Status.Failure(ex));
+        WithConsent(cmd, consent => AdvanceDue(cmd, consent));
     }
 
     private void AdvanceDue(AdvanceCustomer cmd, ConsentRecord? consent)
