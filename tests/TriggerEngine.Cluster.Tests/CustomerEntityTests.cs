@@ -8,6 +8,7 @@ using TriggerEngine.Cluster.Entities;
 using TriggerEngine.Cluster.Ingest;
 using TriggerEngine.Cluster.Persistence;
 using TriggerEngine.Cluster.Timers;
+using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Events;
 using TriggerEngine.Core.Policy;
 using TriggerEngine.Core.Ports;
@@ -38,7 +39,7 @@ public sealed class CustomerEntityTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         await _store.InitializeAsync();
         _batcher = new StateBatcher(_store);
         _consents = new EmbeddedConsentStore(Path.Combine(_dir, "consent.db"));
-        _sink = new NdjsonDecisionSink(Path.Combine(_dir, "decisions.ndjson"), ["sent"]);
+        _sink = new NdjsonDecisionSink(Path.Combine(_dir, "decisions.ndjson"), ["sent", "suppressed", "deferred"]);
     }
 
     public async Task DisposeAsync()
@@ -52,12 +53,12 @@ public sealed class CustomerEntityTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
 
     private static ProductViewed View(string messageId, int minute) => new(messageId, T0.AddMinutes(minute), "sku-1", 10m, "shoes", 5_000);
 
-    private (IActorRef Customer, TestProbe Log) Start(IJourneyRules rules, IConsentStore consents)
+    private (IActorRef Customer, TestProbe Log) Start(IJourneyRules rules, IConsentStore consents, IDecisionSink? sink = null)
     {
         var (log, timers, customers, products) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var clock = new EngineClock(ClockMode.Event, TimeProvider.System, TimeSpan.FromHours(6));
         // Under the user guardian, whose default strategy restarts a failed child, as a shard does its entities.
-        var customer = Sys.ActorOf(CustomerEntity.Props("u1", rules, consents, _sink, clock, _batcher, log, timers, customers,
+        var customer = Sys.ActorOf(CustomerEntity.Props("u1", rules, consents, sink ?? _sink, clock, _batcher, log, timers, customers,
             products, TimeSpan.FromSeconds(30)));
         return (customer, log);
     }
@@ -111,6 +112,46 @@ public sealed class CustomerEntityTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         Assert.Equal(1, Reply<EventsIngested>(log, e => e.Seq == 3).Applied);
         customer.Tell(new ExplainCustomer("u1"), log);
         Assert.Equal(["view-1", "view-2"], Reply<CustomerExplanation>(log, _ => true).History.Select(h => h.MessageId));
+    }
+
+    [Fact]
+    public void Given_the_outbox_failing_once_When_a_step_decides_Then_the_decision_is_recorded_by_a_retry_and_the_save_waits_for_it()
+    {
+        var sink = new FailingDecisionSink(_sink, failures: 1);
+        var (customer, log) = Start(new FixedJourneyRules(ScenarioRules.Default, PolicyRules.Default), _consents, sink);
+        customer.Tell(new IngestEvents("u1", [new SignedUp("signup-1", T0, "Signed Up")], 1), log);
+        Assert.Equal(1, Reply<EventsIngested>(log, e => e.Seq == 1).Applied);
+
+        // A later event closes the arbitration window: the welcome is decided, and the outbox fails to take it.
+        customer.Tell(new IngestEvents("u1", [View("view-1", 5)], 2), log);
+        Assert.Equal(2, Reply<ApplyFailed>(log, _ => true).Seq);
+        Assert.Empty(sink.Recorded);
+
+        // A checkpoint meanwhile waits: the state holds the step, so it may be saved only once its decision is recorded.
+        customer.Tell(new Checkpoint("u1", 1), log);
+        Assert.True(Reply<Checkpointed>(log, c => c.Round == 1).Ok);
+        var welcome = Assert.Single(sink.Recorded);
+        Assert.Equal("welcome", welcome.Scenario);
+    }
+
+    /// <summary>The real sink behind a number of failed writes (an outbox whose store fails), then passing through and
+    /// keeping what it passed.</summary>
+    private sealed class FailingDecisionSink(IDecisionSink inner, int failures) : IDecisionSink
+    {
+        private int _failures = failures;
+        private readonly List<TriggerDecision> _recorded = [];
+
+        public IReadOnlyList<TriggerDecision> Recorded
+        {
+            get { lock (_recorded) return _recorded.ToArray(); }
+        }
+
+        public async ValueTask WriteAsync(IReadOnlyList<TriggerDecision> decisions, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Decrement(ref _failures) >= 0) throw new IOException("the outbox's store failed");
+            await inner.WriteAsync(decisions, cancellationToken);
+            lock (_recorded) _recorded.AddRange(decisions);
+        }
     }
 
     /// <summary>The default rules; once <see cref="BreakOnce"/> is called, the next read throws: a bug in the core,

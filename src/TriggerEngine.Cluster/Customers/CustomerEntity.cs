@@ -126,6 +126,9 @@ public sealed class CustomerEntity : CheckpointedEntity
             case EraseCustomer cmd:
                 RunTask(() => Erase(cmd));
                 return true;
+            case PendingOutput output:
+                Record(output);
+                return true;
             default:
                 return false;
         }
@@ -365,23 +368,41 @@ public sealed class CustomerEntity : CheckpointedEntity
             replyTo.Tell(reply);
             return;
         }
-        var log = SystemLog;
-        var customerId = CustomerId;
-        var recording = _sink.WriteAsync(decisions).AsTask();
-        AwaitRecorded(recording);
+        Record(new PendingOutput(decisions, replyTo, reply, 1));
+    }
+
+    /// <summary>
+    /// The state already holds the step that made these decisions (a retry of its request finds its events seen, a
+    /// timer does not fire twice), so they are not derived again: a failed recording (the outbox's store failing, or
+    /// out of memory) is tried again every second until it succeeds, and saves wait meanwhile. Only the first attempt
+    /// answers: a failure at once (a request is answered 503 and retried, the scheduler asks again later).
+    /// </summary>
+    private void Record(PendingOutput output)
+    {
+        var recording = _sink.WriteAsync(output.Decisions).AsTask();
+        AwaitRecorded(recording, retry: output.Attempt > 1);
+        var (self, log, customerId, scheduler) = (Self, SystemLog, CustomerId, Context.System.Scheduler);
         recording.ContinueWith(t =>
         {
             if (t.IsCompletedSuccessfully)
             {
-                replyTo.Tell(reply);
+                if (output.Attempt == 1) output.ReplyTo.Tell(output.Reply);
+                else log.Info("Recorded {0} decisions of {1} in the outbox at attempt {2}", output.Decisions.Count, customerId, output.Attempt);
                 return;
             }
             // Canceled is as unrecorded as faulted.
             var cause = (Exception?)t.Exception ?? new TaskCanceledException("recording the decisions was canceled");
-            log.Error(cause, "Decision outbox failed for {0}", customerId);
-            replyTo.Tell(reply is EventsIngested { Seq: > 0 } e ? new ApplyFailed(e.Seq, customerId, cause.Message) : new Status.Failure(cause));
+            log.Error(cause, "Recording {0} decisions of {1} in the outbox failed (attempt {2}); trying again in 1 s",
+                output.Decisions.Count, customerId, output.Attempt);
+            if (output.Attempt == 1)
+                output.ReplyTo.Tell(output.Reply is EventsIngested { Seq: > 0 } e ? new ApplyFailed(e.Seq, customerId, cause.Message)
+                    : new Status.Failure(cause));
+            scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, output with { Attempt = output.Attempt + 1 }, ActorRefs.NoSender);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // not the actor's: see AwaitRecorded
     }
+
+    /// <summary>Decisions on their way to the outbox, and whom to answer when the first attempt ends.</summary>
+    private sealed record PendingOutput(IReadOnlyList<TriggerDecision> Decisions, IActorRef ReplyTo, object Reply, int Attempt);
 
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
         EngineClock clock, StateBatcher store, IActorRef checkpointer, IActorRef timers, IActorRef customers,

@@ -113,7 +113,8 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
                 Log.Error(ex, "Encoding {0}:{1} before its restart failed: changes since its last save are lost", _kind, EntityId);
             }
         }
-        Log.Error(reason, "{0}:{1} failed on {2} and restarts from its state in memory", _kind, EntityId, message?.GetType().Name ?? "(no message)");
+        Log.Error(reason, "{0}:{1} failed on {2} and restarts {3}", _kind, EntityId, message?.GetType().Name ?? "(no message)",
+            _phase == Phase.Loading ? "(loading its state again)" : "from its state in memory");
         base.PreRestart(reason, message);
     }
 
@@ -241,16 +242,17 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     /// <summary>
     /// Output of this entity (decisions) is on its way to a durable record (the outbox): a save waits until it
     /// is there. Saved first, a crash in between would leave a state that already holds the step (so a replay
-    /// skips it) and no record of what it decided.
+    /// skips it) and no record of what it decided. Only a successful recording releases the save: after a failed one
+    /// the caller tries again with <paramref name="retry"/> set, and the save goes on waiting.
     /// </summary>
-    protected void AwaitRecorded(Task recording)
+    protected void AwaitRecorded(Task recording, bool retry = false)
     {
-        _unrecorded++;
+        if (!retry) _unrecorded++;
         var self = Self;
         // Explicitly on the default scheduler: called from inside RunTask (a consent read, a merge), a plain ContinueWith
         // queues on the actor's own task scheduler, which runs it only while the actor lives.
         recording.ContinueWith(_ => self.Tell(OutputRecorded.Instance), CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void SaveWhenRecorded(IActorRef replyTo, long round, bool stopAfter)

@@ -238,15 +238,18 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void RetryReplayed(ApplyFailed f, PendingRecord p)
     {
-        IEnumerable<object> again = p.Record switch
+        var again = (p.Record switch
         {
             CallsRecord calls => RecordDispatch.Messages(f.Seq, calls)
                 .Where(m => m is IWithCustomerId c ? c.CustomerId == f.EntityId : m is IWithProductId pr && pr.ProductId == f.EntityId),
             CatalogRecord catalog => catalog.Updates.Where(u => u.ProductId == f.EntityId).GroupBy(u => u.ProductId)
                 .Select(g => new UpdateCatalog(g.Key, g.ToArray(), f.Seq)),
-            _ => [],
-        };
-        _log.Warning("Replayed record {0}: {1} failed ({2}); sent to it again in 1 s", f.Seq, f.EntityId, f.Reason);
+            _ => Enumerable.Empty<object>(),
+        }).ToList();
+        // None when the failure came from elsewhere than the record's own target (a customer a profile forwarded to):
+        // the record then waits, reported like any replayed record not acknowledged in time.
+        _log.Warning("Replayed record {0}: {1} failed ({2}); {3}", f.Seq, f.EntityId, f.Reason,
+            again.Count > 0 ? $"its part ({again.Count} messages) is sent to it again in 1 s" : "nothing of it addressed to that entity: still waiting");
         foreach (var m in again)
             Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), m is IWithProductId ? _products : _customers, m, Self);
     }
