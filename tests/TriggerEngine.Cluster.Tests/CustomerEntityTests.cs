@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.TestKit;
-using Microsoft.Data.Sqlite;
 using TriggerEngine.Adapters.Consent;
 using TriggerEngine.Adapters.Sinks;
 using TriggerEngine.Cluster.Customers;
@@ -21,34 +20,23 @@ namespace TriggerEngine.Cluster.Tests;
 /// standing for the ingest log, the scheduler and the regions. Faults are injected around the real parts: rules that
 /// throw stand for a bug in the core, a consent store that fails its reads for a store that is down.
 /// </summary>
-public sealed class CustomerEntityTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+public sealed class CustomerEntityTests() : EntityTestKit("customer-entity")
 {
-    private static readonly DateTimeOffset T0 = new(2030, 1, 7, 10, 0, 0, TimeSpan.Zero);
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "trigger-engine-tests", Guid.NewGuid().ToString("N"));
-    private SqliteStateStore _store = null!;
-    private StateBatcher _batcher = null!;
     private EmbeddedConsentStore _consents = null!;
     private NdjsonDecisionSink _sink = null!;
 
-    public CustomerEntityTests() : base("akka.loglevel = INFO", "customer-entity") { }
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_dir);
-        _store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_dir, "state.db") }.ToString());
-        await _store.InitializeAsync();
-        _batcher = new StateBatcher(_store);
-        _consents = new EmbeddedConsentStore(Path.Combine(_dir, "consent.db"));
-        _sink = new NdjsonDecisionSink(Path.Combine(_dir, "decisions.ndjson"), ["sent", "suppressed", "deferred"]);
+        await base.InitializeAsync();
+        _consents = new EmbeddedConsentStore(Path.Combine(Dir, "consent.db"));
+        _sink = new NdjsonDecisionSink(Path.Combine(Dir, "decisions.ndjson"), ["sent", "suppressed", "deferred"]);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        await _batcher.DisposeAsync();
-        await _store.DisposeAsync();
         await _sink.DisposeAsync();
         _consents.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        await base.DisposeAsync();
     }
 
     private static ProductViewed View(string messageId, int minute) => new(messageId, T0.AddMinutes(minute), "sku-1", 10m, "shoes", 5_000);
@@ -58,7 +46,7 @@ public sealed class CustomerEntityTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         var (log, timers, customers, products) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var clock = new EngineClock(ClockMode.Event, TimeProvider.System, TimeSpan.FromHours(6));
         // Under the user guardian, whose default strategy restarts a failed child, as a shard does its entities.
-        var customer = Sys.ActorOf(CustomerEntity.Props("u1", rules, consents, sink ?? _sink, clock, _batcher, log, timers, customers,
+        var customer = Sys.ActorOf(CustomerEntity.Props("u1", rules, consents, sink ?? _sink, clock, Batcher, log, timers, customers,
             products, TimeSpan.FromSeconds(30)));
         return (customer, log);
     }
@@ -87,7 +75,7 @@ public sealed class CustomerEntityTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         // And counts as changed: the next round saves it (its save committed before the round hears back).
         customer.Tell(new Checkpoint("u1", 1), log);
         Assert.True(Reply<Checkpointed>(log, c => c.Round == 1).Ok);
-        var row = Assert.Single(await _store.LoadAsync("c", ["u1"]));
+        var row = Assert.Single(await Store.LoadAsync("c", ["u1"]));
         Assert.Equal(1, row.AppliedSeq);
         Assert.Equal(["view-1"], StateCodec.DecodeCustomer("u1", row.State).History.Select(h => h.MessageId));
     }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.TestKit;
-using Microsoft.Data.Sqlite;
 using TriggerEngine.Cluster.Customers;
 using TriggerEngine.Cluster.Entities;
 using TriggerEngine.Cluster.Ingest;
@@ -16,30 +15,8 @@ namespace TriggerEngine.Cluster.Tests;
 /// A product entity on a real SQLite state file, with test probes standing for the ingest log and the customer region,
 /// so the test decides when the customers answer a notification.
 /// </summary>
-public sealed class ProductEntityTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+public sealed class ProductEntityTests() : EntityTestKit("product-entity")
 {
-    private static readonly DateTimeOffset T0 = new(2030, 1, 7, 10, 0, 0, TimeSpan.Zero);
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "trigger-engine-tests", Guid.NewGuid().ToString("N"));
-    private SqliteStateStore _store = null!;
-    private StateBatcher _batcher = null!;
-
-    public ProductEntityTests() : base("akka.loglevel = INFO", "product-entity") { }
-
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_dir);
-        _store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_dir, "state.db") }.ToString());
-        await _store.InitializeAsync();
-        _batcher = new StateBatcher(_store);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _batcher.DisposeAsync();
-        await _store.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     private static CatalogUpdate Price(decimal price, int minute) => new("sku-1", price, "EUR", true, null, null, null, T0.AddMinutes(minute));
 
     [Fact]
@@ -47,7 +24,7 @@ public sealed class ProductEntityTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     {
         var (log, customers) = (CreateTestProbe(), CreateTestProbe());
         var rules = new FixedJourneyRules(ScenarioRules.Default, PolicyRules.Default);
-        var product = Sys.ActorOf(ProductEntity.Props("sku-1", rules, _batcher, log, customers, TimeSpan.FromSeconds(30)));
+        var product = Sys.ActorOf(ProductEntity.Props("sku-1", rules, Batcher, log, customers, TimeSpan.FromSeconds(30)));
         product.Tell(new UpdateCatalog("sku-1", [Price(10m, 0)], 1), log);
         AckFor(log, 1);
         product.Tell(new RecordInterests("sku-1", [new InterestShown("u1", InterestKind.Viewed, "view-1", T0.AddMinutes(1), 10m)], 2), log);
