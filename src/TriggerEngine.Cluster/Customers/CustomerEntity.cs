@@ -368,7 +368,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             replyTo.Tell(reply);
             return;
         }
-        Record(new PendingOutput(decisions, replyTo, reply, 1));
+        Record(new PendingOutput(decisions, replyTo, reply, 1, null));
     }
 
     /// <summary>
@@ -380,8 +380,9 @@ public sealed class CustomerEntity : CheckpointedEntity
     private void Record(PendingOutput output)
     {
         var recording = _sink.WriteAsync(output.Decisions).AsTask();
-        AwaitRecorded(recording, retry: output.Attempt > 1);
-        var (self, log, customerId, scheduler) = (Self, SystemLog, CustomerId, Context.System.Scheduler);
+        // A retry holds the save its first attempt took, unless this is a new instance (the entity was restarted since).
+        AwaitRecorded(recording, retry: ReferenceEquals(output.HeldBy, this));
+        var (self, log, customerId, scheduler, holder) = (Self, SystemLog, CustomerId, Context.System.Scheduler, this);
         recording.ContinueWith(t =>
         {
             if (t.IsCompletedSuccessfully)
@@ -397,12 +398,15 @@ public sealed class CustomerEntity : CheckpointedEntity
             if (output.Attempt == 1)
                 output.ReplyTo.Tell(output.Reply is EventsIngested { Seq: > 0 } e ? new ApplyFailed(e.Seq, customerId, cause.Message)
                     : new Status.Failure(cause));
-            scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, output with { Attempt = output.Attempt + 1 }, ActorRefs.NoSender);
+            scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, output with { Attempt = output.Attempt + 1, HeldBy = holder },
+                ActorRefs.NoSender);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // not the actor's: see AwaitRecorded
     }
 
-    /// <summary>Decisions on their way to the outbox, and whom to answer when the first attempt ends.</summary>
-    private sealed record PendingOutput(IReadOnlyList<TriggerDecision> Decisions, IActorRef ReplyTo, object Reply, int Attempt);
+    /// <summary>Decisions on their way to the outbox, whom to answer when the first attempt ends, and the instance whose
+    /// saves wait for them.</summary>
+    private sealed record PendingOutput(IReadOnlyList<TriggerDecision> Decisions, IActorRef ReplyTo, object Reply, int Attempt,
+        CustomerEntity? HeldBy);
 
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
         EngineClock clock, StateBatcher store, IActorRef checkpointer, IActorRef timers, IActorRef customers,

@@ -61,14 +61,16 @@ public sealed class OutboxDecisionSink : IDecisionSink, IAsyncDisposable
         while (await _queue.Reader.WaitToReadAsync())
         {
             batch.Clear();
-            var count = 0;
-            while (count < MaxBatch && _queue.Reader.TryRead(out var p))
-            {
-                batch.Add(p);
-                count += p.Decisions.Count;
-            }
+            // Everything inside: an exception that ended this loop (out of memory, building the batch) would leave every
+            // later decision waiting for ever; failed, the entities try again.
             try
             {
+                var count = 0;
+                while (count < MaxBatch && _queue.Reader.TryRead(out var p))
+                {
+                    batch.Add(p);
+                    count += p.Decisions.Count;
+                }
                 var all = batch.SelectMany(p => p.Decisions).ToArray();
                 var recorded = await _store.AppendOutboxAsync(all.Select(d => (Key(d), StateCodec.EncodeDecision(d))).ToArray());
                 if (recorded.Count > 0)

@@ -103,8 +103,21 @@ public sealed class StateBatcher : IAsyncDisposable
         var batch = new List<PendingWrite>(_maxBatch);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < _maxBatch && reader.TryRead(out var write)) batch.Add(write);
-            await CommitAsync(batch).ConfigureAwait(false);
+            try
+            {
+                while (batch.Count < _maxBatch && reader.TryRead(out var write)) batch.Add(write);
+                await CommitAsync(batch).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Out of memory, or a bug, outside the commit's own handling: the loop lives on (were it to end, every
+                // later save would wait for ever) and this batch fails, so its entities save again.
+                foreach (var w in batch)
+                {
+                    _pending.TryRemove(KeyValuePair.Create(w.Key, w));
+                    w.Done.TrySetException(ex);
+                }
+            }
             batch.Clear();
         }
     }
@@ -159,8 +172,16 @@ public sealed class StateBatcher : IAsyncDisposable
         var batch = new List<PendingLoad>(_maxBatch);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < _maxBatch && reader.TryRead(out var load)) batch.Add(load);
-            await Task.WhenAll(batch.GroupBy(l => l.Kind, StringComparer.Ordinal).Select(LoadKindAsync)).ConfigureAwait(false);
+            try
+            {
+                while (batch.Count < _maxBatch && reader.TryRead(out var load)) batch.Add(load);
+                await Task.WhenAll(batch.GroupBy(l => l.Kind, StringComparer.Ordinal).Select(LoadKindAsync)).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // As in the write loop: the loads fail (their entities restart and load again), the loop lives on.
+                foreach (var l in batch) l.Done.TrySetException(ex);
+            }
             batch.Clear();
         }
     }
