@@ -57,7 +57,9 @@ public sealed class OutboxDecisionSink : IDecisionSink, IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var batch = new List<Pending>();
+        // Sized once for the most a batch can hold (each holds a decision or more), so that adding one never allocates:
+        // an item taken off the queue then always reaches the batch, whose failure the catch below answers.
+        var batch = new List<Pending>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
             batch.Clear();
