@@ -139,8 +139,8 @@ public sealed class CustomerEntity : CheckpointedEntity
 
     /// <summary>Runs <paramref name="step"/> with the consent record the policy sees: at once when the store
     /// has it cached (the usual case), else after the read, with the mailbox held (no thread blocked). A failed read
-    /// answers the sender (<see cref="ReadFailed"/>: a request is answered 503 at once, and retried) instead of failing
-    /// the entity.</summary>
+    /// answers the sender (<see cref="ApplyFailed.Answer"/>: a request is answered 503 at once, and retried) instead of
+    /// failing the entity.</summary>
     private void WithConsent(object message, Action<ConsentRecord?> step)
     {
         var pending = _consents.GetAsync(CustomerId);
@@ -159,18 +159,12 @@ public sealed class CustomerEntity : CheckpointedEntity
             catch (Exception ex)
             {
                 Log.Warning("Reading the consent of {0} failed: {1}", CustomerId, ex.Message);
-                Sender.Tell(ReadFailed(message, ex));
+                Sender.Tell(ApplyFailed.Answer(message is IngestEvents cmd ? cmd.Seq : 0, CustomerId, ex, $"reading consent failed: {ex.Message}"));
                 return;
             }
             step(consent);
         });
     }
-
-    /// <summary>The answer to <paramref name="message"/> when a read it needed failed: a log record's failure (the log
-    /// answers its client 503), or a failed ask.</summary>
-    private object ReadFailed(object message, Exception ex) => message is IngestEvents { Seq: > 0 } cmd
-        ? new ApplyFailed(cmd.Seq, CustomerId, $"reading consent failed: {ex.Message}")
-        : new Status.Failure(ex);
 
     private void Ingest(IngestEvents cmd, ConsentRecord? consent)
     {
@@ -396,8 +390,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             log.Error(cause, "Recording {0} decisions of {1} in the outbox failed (attempt {2}); trying again in 1 s",
                 output.Decisions.Count, customerId, output.Attempt);
             if (output.Attempt == 1)
-                output.ReplyTo.Tell(output.Reply is EventsIngested { Seq: > 0 } e ? new ApplyFailed(e.Seq, customerId, cause.Message)
-                    : new Status.Failure(cause));
+                output.ReplyTo.Tell(ApplyFailed.Answer(output.Reply is EventsIngested e ? e.Seq : 0, customerId, cause));
             scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, output with { Attempt = output.Attempt + 1, HeldBy = holder },
                 ActorRefs.NoSender);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // not the actor's: see AwaitRecorded

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using TriggerEngine.Core.Customers;
 using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Events;
@@ -24,7 +25,13 @@ public sealed record EventsIngested(string CustomerId, int Applied, int Duplicat
     IReadOnlyList<string>? AlsoCustomers = null, IReadOnlyList<string>? AlsoProducts = null);
 
 /// <summary>Applying log record <see cref="Seq"/> failed at this entity.</summary>
-public sealed record ApplyFailed(long Seq, string EntityId, string Reason);
+public sealed record ApplyFailed(long Seq, string EntityId, string Reason)
+{
+    /// <summary>How an entity answers a command that failed: for a log record (<paramref name="seq"/> above 0) an
+    /// <see cref="ApplyFailed"/> (the log answers its client 503), for anything else a failed ask.</summary>
+    public static object Answer(long seq, string entityId, Exception cause, string? reason = null) =>
+        seq > 0 ? new ApplyFailed(seq, entityId, reason ?? cause.Message) : new Status.Failure(cause);
+}
 
 /// <summary>Fire every timer due up to <see cref="Until"/>; reply <see cref="CustomerAdvanced"/>.</summary>
 public sealed record AdvanceCustomer(string CustomerId, DateTimeOffset Until) : IWithCustomerId;

@@ -102,9 +102,9 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         {
             try
             {
-                var rows = TakeRowChanges();
+                var (stored, rows) = Snapshot(DueOrNone);
                 var (kind, id, log) = (_kind, EntityId, SystemLog);
-                _store.SaveAsync(new StoredState(_kind, EntityId, Encode(), AppliedSeq, DueOrNone()), rows)
+                _store.SaveAsync(stored, rows)
                     .ContinueWith(t => log.Error(t.Exception, "Saving {0}:{1} before its restart failed: changes since its last save are lost", kind, id),
                         CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
@@ -116,6 +116,14 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         Log.Error(reason, "{0}:{1} failed on {2} and restarts {3}", _kind, EntityId, message?.GetType().Name ?? "(no message)",
             _phase == Phase.Loading ? "(loading its state again)" : "from its state in memory");
         base.PreRestart(reason, message);
+    }
+
+    /// <summary>What a save writes: the owned rows changed since the last one, and the state with <paramref name="due"/>.
+    /// Rows first: taking them may take something out of the state (a customer's decision records).</summary>
+    private (StoredState State, RowChanges? Rows) Snapshot(Func<DateTimeOffset?> due)
+    {
+        var rows = TakeRowChanges();
+        return (new StoredState(_kind, EntityId, Encode(), AppliedSeq, due()), rows);
     }
 
     /// <summary>The state's next due time; none if computing it fails too (the new instance's next save sets it).</summary>
@@ -282,9 +290,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
             return;
         }
         var version = _version;
-        // Rows first: taking them may take something out of the state (a customer's decision records).
-        var rows = TakeRowChanges();
-        var stored = new StoredState(_kind, EntityId, Encode(), AppliedSeq, IndexedDue());
+        var (stored, rows) = Snapshot(IndexedDue);
         var self = Self;
         _store.SaveAsync(stored, rows).ContinueWith(t => self.Tell(new StateSaved(version, round, replyTo, stopAfter, t.Exception, rows)),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -16,6 +16,14 @@ public static class EntityCommand
     /// <summary>A command routed to a customer or product entity.</summary>
     public static bool Is(object message) => message is IWithCustomerId or IWithProductId;
 
+    /// <summary>The id of the customer or product entity a command is routed to; null for anything else.</summary>
+    public static string? Id(object message) => message switch
+    {
+        IWithCustomerId c => c.CustomerId,
+        IWithProductId p => p.ProductId,
+        _ => null,
+    };
+
     /// <summary>"customer ID" or "product ID" for a command to a customer or product entity; null for anything else.</summary>
     public static string? Target(object message) => message switch
     {

@@ -238,21 +238,16 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void RetryReplayed(ApplyFailed f, PendingRecord p)
     {
-        var again = (p.Record switch
-        {
-            CallsRecord calls => RecordDispatch.Messages(f.Seq, calls)
-                .Where(m => m is IWithCustomerId c ? c.CustomerId == f.EntityId : m is IWithProductId pr && pr.ProductId == f.EntityId),
-            CatalogRecord catalog => catalog.Updates.Where(u => u.ProductId == f.EntityId).GroupBy(u => u.ProductId)
-                .Select(g => new UpdateCatalog(g.Key, g.ToArray(), f.Seq)),
-            _ => Enumerable.Empty<object>(),
-        }).ToList();
+        var again = RecordDispatch.Messages(f.Seq, p.Record).Where(m => EntityCommand.Id(m) == f.EntityId).ToList();
         // None when the failure came from elsewhere than the record's own target (a customer a profile forwarded to):
         // the record then waits, reported like any replayed record not acknowledged in time.
         _log.Warning("Replayed record {0}: {1} failed ({2}); {3}", f.Seq, f.EntityId, f.Reason,
             again.Count > 0 ? $"its part ({again.Count} messages) is sent to it again in 1 s" : "nothing of it addressed to that entity: still waiting");
-        foreach (var m in again)
-            Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), m is IWithProductId ? _products : _customers, m, Self);
+        foreach (var m in again) Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), RegionOf(m), m, Self);
     }
+
+    /// <summary>The shard region an entity command goes to.</summary>
+    private IActorRef RegionOf(object message) => message is IWithProductId ? _products : _customers;
 
     /// <summary>The entities a record went to, for a log line (the first ten); for a catalog record, those that did not
     /// answer.</summary>
@@ -345,26 +340,12 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private void Dispatch(long seq, IIngestRecord record, IActorRef replyTo, ReplayOrder? replayOrder = null)
     {
         var messages = 0;
-        var events = 0;
-        switch (record)
+        foreach (var message in RecordDispatch.Messages(seq, record))
         {
-            case CallsRecord calls:
-                foreach (var message in RecordDispatch.Messages(seq, calls))
-                {
-                    (message is RecordInterests ? _products : _customers).Tell(message);
-                    messages++;
-                }
-                events = calls.Calls.Count;
-                break;
-            case CatalogRecord catalog:
-                foreach (var g in catalog.Updates.GroupBy(u => u.ProductId))
-                {
-                    _products.Tell(new UpdateCatalog(g.Key, g.ToArray(), seq));
-                    messages++;
-                }
-                events = catalog.Updates.Count;
-                break;
+            RegionOf(message).Tell(message);
+            messages++;
         }
+        var events = record switch { CallsRecord calls => calls.Calls.Count, CatalogRecord catalog => catalog.Updates.Count, _ => 0 };
         _lastDispatched = seq;
         // Replayed records and catalog feeds were never admitted through the pressure gauge.
         var pending = new PendingRecord(record, Stopwatch.GetTimestamp(), replyTo, messages,

@@ -23,6 +23,14 @@ namespace TriggerEngine.Cluster.Ingest;
 /// </remarks>
 public static class RecordDispatch
 {
+    /// <summary>The messages of either kind of record: a catalog record becomes one <see cref="UpdateCatalog"/> per product.</summary>
+    public static IEnumerable<object> Messages(long seq, IIngestRecord record) => record switch
+    {
+        CallsRecord calls => Messages(seq, calls),
+        CatalogRecord catalog => catalog.Updates.GroupBy(u => u.ProductId).Select(g => new UpdateCatalog(g.Key, g.ToArray(), seq)),
+        _ => [],
+    };
+
     public static List<object> Messages(long seq, CallsRecord calls)
     {
         var messages = new List<object>();

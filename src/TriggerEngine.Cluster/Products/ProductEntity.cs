@@ -312,7 +312,7 @@ public sealed class ProductEntity : CheckpointedEntity
             {
                 log.Warning(t.Exception, "Product {0}: not every customer confirmed its notification", productId);
                 var cause = t.Exception?.GetBaseException() ?? new TaskCanceledException("notifying the customers was canceled");
-                replyTo.Tell(seq > 0 ? new ApplyFailed(seq, productId, cause.Message) : new Status.Failure(cause));
+                replyTo.Tell(ApplyFailed.Answer(seq, productId, cause));
             }
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
