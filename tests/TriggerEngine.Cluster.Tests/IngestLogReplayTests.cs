@@ -52,6 +52,22 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
             """).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }
 
+    /// <summary>A fresh state store in its own file of the test directory.</summary>
+    private static async Task<SqliteStateStore> NewStore(string file)
+    {
+        var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, file) }.ToString());
+        await store.InitializeAsync();
+        return store;
+    }
+
+    /// <summary>Stops a live log before any checkpoint (the tests run rounds hourly): its journal is what a restarted log replays.</summary>
+    private void StopLog(IActorRef log)
+    {
+        Watch(log);
+        Sys.Stop(log);
+        ExpectTerminated(log);
+    }
+
     private static LoggedCall View(string customer, int minute) =>
         new(customer, new ProductViewed($"{customer}-{minute}", T0.AddMinutes(minute), "sku-1", 10m, null, null), null);
 
@@ -71,8 +87,7 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
     private async Task<(SqliteStateStore Store, IActorRef Log, TestProbe Customers, TestProbe Products)> LogWithAppliedViews(
         string name, TimeSpan? roundTimeout, int checkpointWindow, TimeSpan? windowDoublesEvery, params string[] customers)
     {
-        var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, $"state-{name}.db") }.ToString());
-        await store.InitializeAsync();
+        var store = await NewStore($"state-{name}.db");
         var (c, p) = (CreateTestProbe(), CreateTestProbe());
         var log = StartLog(store, c, p, CreateTestProbe(), name, logId: name + "-test", roundTimeout: roundTimeout,
             checkpointWindow: checkpointWindow, windowDoublesEvery: windowDoublesEvery);
@@ -197,8 +212,7 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Given_a_live_record_one_entity_never_acknowledges_When_it_has_waited_its_timeout_Then_its_client_hears_a_failure_and_checkpoints_pass_it()
     {
-        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-stale.db") }.ToString());
-        await store.InitializeAsync();
+        await using var store = await NewStore("state-stale.db");
         var (customers, products) = (CreateTestProbe(), CreateTestProbe());
         var log = StartLog(store, customers, products, CreateTestProbe(), "stale", logId: "stale-test",
             pendingTimeout: TimeSpan.FromSeconds(1));
@@ -225,8 +239,7 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Given_requests_around_a_catalog_record_When_the_log_replays_after_a_restart_Then_the_catalog_record_goes_alone_in_its_place()
     {
-        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state.db") }.ToString());
-        await store.InitializeAsync();
+        await using var store = await NewStore("state.db");
         // Live: four records written, none applied (nobody answers), no checkpoint.
         var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var live = StartLog(store, customers, products, timers, "live");
@@ -237,9 +250,7 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
         live.Tell(new AppendCalls([View("c2", 3)], null));
         live.Tell(new AppendCalls([View("c3", 4)], null));
         customers.FishForMessage(m => m is IngestEvents { Seq: 4 });
-        Watch(live);
-        Sys.Stop(live);
-        ExpectTerminated(live);
+        StopLog(live);
 
         var (c, p, t) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var restarted = StartLog(store, c, p, t, "restarted");
@@ -266,8 +277,7 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Given_a_request_with_an_identify_merge_When_the_log_replays_Then_other_persons_requests_go_beside_it_and_the_same_persons_wait()
     {
-        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-merge.db") }.ToString());
-        await store.InitializeAsync();
+        await using var store = await NewStore("state-merge.db");
         // Live: a merge, a request of someone else, a request of the merged person; none applied, no checkpoint.
         var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var live = StartLog(store, customers, products, timers, "merge-live", logId: "merge-replay");
@@ -276,9 +286,7 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
         live.Tell(new AppendCalls([View("c2", 2)], null));
         live.Tell(new AppendCalls([View("u1", 3)], null));
         customers.FishForMessage(m => m is IngestEvents { Seq: 3 });
-        Watch(live);
-        Sys.Stop(live);
-        ExpectTerminated(live);
+        StopLog(live);
 
         var (c, p, t) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var restarted = StartLog(store, c, p, t, "merge-restarted", logId: "merge-replay");
@@ -296,16 +304,13 @@ public sealed class IngestLogReplayTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Given_a_replayed_record_an_entity_fails_to_apply_When_it_answers_the_failure_Then_it_is_sent_its_part_again_and_the_record_waits()
     {
-        await using var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Dir, "state-retry.db") }.ToString());
-        await store.InitializeAsync();
+        await using var store = await NewStore("state-retry.db");
         // Live: one request for two customers, answered 200 (as far as its client knows), not checkpointed.
         var (customers, products, timers) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var live = StartLog(store, customers, products, timers, "retry-live", logId: "retry-replay");
         live.Tell(new AppendCalls([View("c1", 1), View("c2", 2)], null));
         customers.FishForMessage(m => m is IngestEvents { CustomerId: "c2", Seq: 1 }, TimeSpan.FromSeconds(20));
-        Watch(live);
-        Sys.Stop(live);
-        ExpectTerminated(live);
+        StopLog(live);
 
         var (c, p, t) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var restarted = StartLog(store, c, p, t, "retry-restarted", logId: "retry-replay");
