@@ -93,6 +93,12 @@ public static class TriggerEngineApp
         builder.Services.AddSingleton(sp => new StateBatcher(sp.GetRequiredService<IStateStore>()));
         builder.Services.AddSingleton(new IngestPressure(cluster.MaxPendingEvents));
         builder.Services.AddSingleton(new ResidencyLimit(cluster.MaxResidentEntities));
+        builder.Services.AddSingleton(sp =>
+        {
+            var log = sp.GetRequiredService<ILogger<MemoryGuard>>();
+            return new MemoryGuard(cluster.MemoryBudget, sp.GetRequiredService<ResidencyLimit>(),
+                interval: TimeSpan.FromMilliseconds(250), log: m => log.LogWarning("{Message}", m));
+        });
         builder.Services.AddSingleton<IDecisionSink>(sp =>
         {
             var list = new List<IDecisionSink> { ActivatorUtilities.CreateInstance<LoggingDecisionSink>(sp), new MetricsDecisionSink() };
@@ -128,6 +134,7 @@ public static class TriggerEngineApp
         }));
 
         var app = builder.Build();
+        EngineMetrics.Observe(app.Services.GetRequiredService<MemoryGuard>(), app.Services.GetRequiredService<ResidencyLimit>());
         app.UseCors();
         app.UseHttpMetrics();
         app.MapSegmentApi();

@@ -60,4 +60,48 @@ public sealed class ResidencyLimitTests : TestKit
         Assert.Null(limit.Enter(Entity()).Evict);
         Assert.Equal(2, limit.Count);
     }
+
+    [Fact]
+    public void Given_a_lowered_limit_Then_the_least_recently_used_leave_at_once_and_newcomers_keep_the_count_at_the_lower_limit()
+    {
+        var limit = new ResidencyLimit(4);
+        var (a, b, c, d) = (Entity(), Entity(), Entity(), Entity());
+        var ra = limit.Enter(a).Resident;
+        foreach (var e in new[] { b, c, d }) limit.Enter(e);
+        ResidencyLimit.Touch(ra);
+
+        var victims = limit.LowerTo(2);
+
+        Assert.Equal([b, c], victims);
+        Assert.Equal(2, limit.Count);
+        Assert.Equal(2, limit.Current);
+        Assert.NotNull(limit.Enter(Entity()).Evict);
+        Assert.Equal(2, limit.Count);
+    }
+
+    [Fact]
+    public void Given_a_lowered_limit_When_raised_Then_it_climbs_back_but_never_past_the_configured_one()
+    {
+        var limit = new ResidencyLimit(10);
+        limit.LowerTo(3);
+
+        limit.RaiseTo(5);
+        Assert.Equal(5, limit.Current);
+        limit.RaiseTo(50);
+        Assert.Equal(10, limit.Current);
+        limit.LowerTo(0);
+        Assert.Equal(1, limit.Current);
+    }
+
+    [Fact]
+    public void Given_no_configured_limit_When_lowered_Then_nothing_changes()
+    {
+        var limit = new ResidencyLimit(0);
+        limit.Enter(Entity());
+        limit.Enter(Entity());
+
+        Assert.Empty(limit.LowerTo(1));
+        Assert.Equal(2, limit.Count);
+        Assert.Null(limit.Enter(Entity()).Evict);
+    }
 }

@@ -234,6 +234,30 @@ public sealed class IngestionTests
         Assert.NotEmpty(await HistoryEvents(engine, "many-7"));
     }
 
+    [Fact]
+    public async Task Given_the_heap_over_the_engines_memory_budget_When_a_batch_is_posted_Then_503_with_Retry_After_and_nothing_applied()
+    {
+        // A one-byte budget: the guard presses at its first look at the heap (every 250 ms).
+        await using var engine = await EngineProcess.StartAsync(settings: new Dictionary<string, string> { ["Cluster:MemoryBudgetBytes"] = "1" });
+        HttpResponseMessage r;
+        string customer;
+        var (attempt, deadline) = (0, DateTime.UtcNow.AddSeconds(10));
+        do
+        {
+            customer = $"mia-{++attempt}";
+            var call = Calls.Track(customer, "Product Viewed", T0, new { product_id = "sku-1", price = 20 });
+            r = await engine.Send(HttpMethod.Post, "/v1/batch", Json(Serialize(new { batch = new[] { call } })));
+        }
+        while (r.StatusCode == HttpStatusCode.OK && DateTime.UtcNow < deadline && await Task.Delay(100).ContinueWith(_ => true));
+
+        await AssertProblem(r, HttpStatusCode.ServiceUnavailable);
+        await AssertUnknown(engine, customer);
+        Assert.NotNull(r.Headers.RetryAfter);
+        Assert.Contains("memory", await r.Content.ReadAsStringAsync());
+        var metrics = await engine.Http.GetStringAsync("/metrics");
+        Assert.Contains("trigger_engine_memory_pressed 1", metrics);
+    }
+
     // ---- auth ----
 
     [Fact]

@@ -10,11 +10,24 @@ namespace TriggerEngine.Cluster.Entities;
 /// <para>Second-chance ("CLOCK") order instead of an exact LRU: every message marks its entity used without a lock
 /// (an exact LRU took a node-wide lock per message, contended on every dispatcher thread); entering takes the lock,
 /// and the eviction sweeps from the oldest end, sparing each entity used since the last sweep once.</para>
+/// <para>The limit in force can be lowered below the configured one and raised back (<see cref="LowerTo"/>,
+/// <see cref="RaiseTo"/>): the <see cref="MemoryGuard"/> does so while the heap is over its budget.</para>
 /// </summary>
 public sealed class ResidencyLimit(int limit)
 {
     private readonly LinkedList<Resident> _ring = new();
     private readonly object _gate = new();
+    private readonly int _configured = limit;
+    private int _limit = limit;
+
+    /// <summary>The limit set in configuration (0: none).</summary>
+    public int Configured => _configured;
+
+    /// <summary>The limit in force: the configured one, or lower while memory is short.</summary>
+    public int Current
+    {
+        get { lock (_gate) return _limit; }
+    }
 
     /// <summary>An entity's place in the bound.</summary>
     public sealed class Resident
@@ -37,22 +50,50 @@ public sealed class ResidencyLimit(int limit)
         lock (_gate)
         {
             resident.Node = _ring.AddFirst(resident);
-            if (limit <= 0 || _ring.Count <= limit) return (resident, null);
-            // Terminates: each entity passed over loses its mark, so a second lap finds one without.
-            while (true)
+            if (_limit <= 0 || _ring.Count <= _limit) return (resident, null);
+            return (resident, TakeVictim(resident.Node));
+        }
+    }
+
+    /// <summary>Lowers the limit in force to <paramref name="newLimit"/> (at least 1) and returns the entities to passivate
+    /// to get under it. No effect without a configured limit.</summary>
+    public IReadOnlyList<IActorRef> LowerTo(int newLimit)
+    {
+        var victims = new List<IActorRef>();
+        lock (_gate)
+        {
+            if (_configured <= 0) return victims;
+            _limit = Math.Clamp(newLimit, 1, _configured);
+            while (_ring.Count > _limit) victims.Add(TakeVictim(spare: null));
+        }
+        return victims;
+    }
+
+    /// <summary>Raises the limit in force towards the configured one (never above it).</summary>
+    public void RaiseTo(int newLimit)
+    {
+        lock (_gate)
+            if (_configured > 0) _limit = Math.Clamp(newLimit, _limit, _configured);
+    }
+
+    /// <summary>Under the lock, with at least one entity besides <paramref name="spare"/> resident: the next entity to
+    /// leave, taken out of the ring. Terminates: each entity passed over loses its mark, so a second lap finds one
+    /// without.</summary>
+    private IActorRef TakeVictim(LinkedListNode<Resident>? spare)
+    {
+        while (true)
+        {
+            var oldest = _ring.Last!;
+            _ring.RemoveLast();
+            if (oldest == spare || oldest.Value.Used)
             {
-                var oldest = _ring.Last!;
-                _ring.RemoveLast();
-                if (oldest == resident.Node || oldest.Value.Used)
-                {
-                    // The newcomer is never its own victim; the others lose their mark and go round again.
-                    if (oldest != resident.Node) oldest.Value.Used = false;
-                    _ring.AddFirst(oldest);
-                    continue;
-                }
-                oldest.Value.Node = null;
-                return (resident, oldest.Value.Entity);
+                // The newcomer is never its own victim; the others lose their mark and go round again.
+                if (oldest != spare) oldest.Value.Used = false;
+                _ring.AddFirst(oldest);
+                continue;
             }
+            oldest.Value.Node = null;
+            return oldest.Value.Entity;
         }
     }
 

@@ -107,7 +107,8 @@ public static class EngineAkkaExtensions
             var store = resolver.GetService<IStateStore>();
             var readiness = resolver.GetService<EngineReadiness>();
             var timers = system.ActorOf(TimerScheduler.Props(registry.Get<CustomerRegion>(), store,
-                resolver.GetService<EngineClock>(), resolver.GetService<IJourneyRules>(), readiness, o.TimerTick, o.AskTimeout), "timers");
+                resolver.GetService<EngineClock>(), resolver.GetService<IJourneyRules>(), readiness, o.TimerTick, o.AskTimeout,
+                resolver.GetService<MemoryGuard>()), "timers");
             registry.Register<TimerSchedulerActor>(timers);
             var log = IngestLog.Props(o.LogId, registry.Get<CustomerRegion>(), registry.Get<ProductRegion>(), timers, store,
                 resolver.GetService<JournalPurge>(), resolver.GetService<IngestPressure>(), readiness, o.CheckpointInterval,

@@ -42,6 +42,18 @@ public sealed record EngineClusterOptions
     /// <summary>Events accepted and not yet applied on this node above which ingestion answers 503.</summary>
     public long MaxPendingEvents { get; init; } = 200_000;
 
+    /// <summary>Percent of the memory the runtime may use (its heap limit, else the machine's) that the heap is kept under:
+    /// above it ingestion answers 503, timers wait and the residency limit is lowered (<see cref="Entities.MemoryGuard"/>).
+    /// 0: no guard.</summary>
+    public int MemoryBudgetPercent { get; init; } = Entities.MemoryGuard.DefaultBudgetPercent;
+
+    /// <summary>The same budget in bytes, where a percent does not fit (no heap limit on a shared machine); above 0 it
+    /// replaces <see cref="MemoryBudgetPercent"/>.</summary>
+    public long MemoryBudgetBytes { get; init; }
+
+    /// <summary>The heap budget in force: <see cref="MemoryBudgetBytes"/>, else the percent of what the runtime may use.</summary>
+    public long MemoryBudget => MemoryBudgetBytes > 0 ? MemoryBudgetBytes : Entities.MemoryGuard.BudgetOf(MemoryBudgetPercent);
+
     /// <summary>Wall-clock mode: how often due timers are looked for.</summary>
     public TimeSpan TimerTick { get; init; } = TimeSpan.FromMilliseconds(250);
 }

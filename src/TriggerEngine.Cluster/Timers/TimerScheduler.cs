@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Entities;
 using TriggerEngine.Cluster.Persistence;
 
 namespace TriggerEngine.Cluster.Timers;
@@ -34,13 +35,18 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
     private readonly IJourneyRules _rules;
     private readonly EngineReadiness _readiness;
     private readonly TimeSpan _tick;
+    private readonly MemoryGuard _memory;
+
+    /// <summary>How long a wake-up waits for the heap to come back under its budget before it goes ahead anyway.</summary>
+    public static readonly TimeSpan MemoryWait = TimeSpan.FromSeconds(10);
 
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
 
     public TimerScheduler(IActorRef customers, IStateStore store, EngineClock clock, IJourneyRules rules,
-        EngineReadiness readiness, TimeSpan tick, TimeSpan askTimeout)
+        EngineReadiness readiness, TimeSpan tick, TimeSpan askTimeout, MemoryGuard? memory = null)
     {
+        _memory = memory ?? MemoryGuard.Off;
         _customers = customers;
         _store = store;
         _clock = clock;
@@ -134,6 +140,8 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
             await gate.WaitAsync();
             try
             {
+                // A watermark that wakes tens of thousands at once is the burst the heap has to hold: slow it down.
+                await _memory.WaitWhilePressedAsync(MemoryWait);
                 var r = await _customers.Ask<CustomerAdvanced>(new AdvanceCustomer(id, until), _askTimeout);
                 return (id, r.NextDue, true);
             }
@@ -268,6 +276,6 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
     }
 
     public static Props Props(IActorRef customers, IStateStore store, EngineClock clock, IJourneyRules rules,
-        EngineReadiness readiness, TimeSpan tick, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create(() => new TimerScheduler(customers, store, clock, rules, readiness, tick, askTimeout));
+        EngineReadiness readiness, TimeSpan tick, TimeSpan askTimeout, MemoryGuard? memory = null) =>
+        Akka.Actor.Props.Create(() => new TimerScheduler(customers, store, clock, rules, readiness, tick, askTimeout, memory));
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using TriggerEngine.Cluster.Customers;
+using TriggerEngine.Cluster.Entities;
 using TriggerEngine.Cluster.Hosting;
 using TriggerEngine.Cluster.Ingest;
 using TriggerEngine.Cluster.Timers;
@@ -18,6 +19,7 @@ public sealed class EngineGateway(
     IRequiredActor<CustomerRegion> customers,
     IRequiredActor<TimerSchedulerActor> timers,
     IngestPressure pressure,
+    MemoryGuard memory,
     EngineClock clock,
     EngineClusterOptions options)
 {
@@ -28,6 +30,8 @@ public sealed class EngineGateway(
     public async Task IngestAsync(IReadOnlyList<MappedCall> calls, CancellationToken ct)
     {
         if (calls.Count == 0) return;
+        if (memory.Pressed)
+            throw new EngineUnavailable($"The node is short of memory: its heap is over the budget of {memory.Budget / 1_048_576} MB while idle entities leave memory; retry after the Retry-After delay");
         if (!pressure.TryAdmit(calls.Count))
             throw new EngineUnavailable($"The node is behind: {pressure.Pending} events are waiting to be applied; retry after the Retry-After delay");
         var logged = new LoggedCall[calls.Count];

@@ -1,4 +1,5 @@
 using Prometheus;
+using TriggerEngine.Cluster.Entities;
 using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Ports;
 
@@ -16,6 +17,24 @@ public static class EngineMetrics
     public static readonly Counter Decisions = Metrics.CreateCounter(
         "trigger_engine_decisions_total", "Decision records by scenario and outcome.",
         new CounterConfiguration { LabelNames = ["scenario", "outcome", "suppressed_by"] });
+
+    private static readonly Gauge MemoryPressed = Metrics.CreateGauge(
+        "trigger_engine_memory_pressed", "1 while the heap is over its budget (ingestion answers 503, entities leave memory).");
+
+    private static readonly Gauge ResidentEntities = Metrics.CreateGauge(
+        "trigger_engine_resident_entities", "Customers and products resident on this node.");
+
+    private static readonly Gauge ResidentLimit = Metrics.CreateGauge(
+        "trigger_engine_resident_limit", "The residency limit in force (the configured one, or lower while memory is short).");
+
+    /// <summary>Reads the memory guard and the residency limit at each scrape.</summary>
+    public static void Observe(MemoryGuard memory, ResidencyLimit residency) =>
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+        {
+            MemoryPressed.Set(memory.Pressed ? 1 : 0);
+            ResidentEntities.Set(residency.Count);
+            ResidentLimit.Set(residency.Current);
+        });
 }
 
 /// <summary>Counts every decision record by scenario, outcome and suppression reason.</summary>
