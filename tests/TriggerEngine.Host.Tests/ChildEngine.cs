@@ -79,6 +79,20 @@ public sealed class ChildEngine : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>SIGTERM, as a service manager stops the engine; waits for the exit (at most <paramref name="atMost"/>) and
+    /// returns its code and output.</summary>
+    public async Task<(int ExitCode, string Output)> TerminateAsync(TimeSpan atMost)
+    {
+        var process = _process ?? throw new InvalidOperationException("not running");
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()])) await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(atMost);
+        await process.WaitForExitAsync(cts.Token);
+        var code = process.ExitCode;
+        process.Dispose();
+        _process = null;
+        lock (_output) return (code, _output.ToString());
+    }
+
     public async Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body, bool admin)
     {
         var r = new HttpRequestMessage(method, path);

@@ -117,4 +117,39 @@ public sealed class CrashTests
         Assert.Contains(Lines(live), l => l.Scenario == "price_drop" && l.Outcome == "sent");
         Assert.Equal(expected, Lines(crashed).Select(l => (l.Id, l.Outcome)).Order().ToList());
     }
+
+    [Fact]
+    public async Task Given_SIGTERM_Then_the_engine_saves_and_exits_on_its_own_within_its_stop_timeout()
+    {
+        await using var engine = new ChildEngine(NewDataDirectory());
+        await engine.StartAsync();
+        await Consent(engine, "term-1");
+        await Batch(engine, Calls.Added("term-1", T0));
+
+        var (code, output) = await engine.TerminateAsync(TimeSpan.FromSeconds(90));
+
+        Assert.True(code == 0, $"exit code {code}: {output}");
+        Assert.DoesNotContain("did not stop within", output);
+    }
+
+    [Fact]
+    public async Task Given_a_stop_that_outlasts_the_stop_timeout_Then_the_process_ends_anyway_and_the_restart_has_every_accepted_call()
+    {
+        // A stop timeout no stop can meet stands in for a stop that hangs.
+        await using var engine = new ChildEngine(NewDataDirectory(), "--Engine:StopTimeout", "00:00:00.001",
+            "--Cluster:CheckpointInterval", "01:00:00");
+        await engine.StartAsync();
+        var customers = Enumerable.Range(0, 10).Select(i => $"hang-{i}").ToArray();
+        foreach (var c in customers) await Consent(engine, c);
+        await Batch(engine, customers.Select(c => Calls.Added(c, T0)).ToArray());
+
+        var (code, output) = await engine.TerminateAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 137, $"exit code {code} (137: killed): {output}");
+        Assert.Contains("did not stop within", output);
+        await engine.StartAsync();
+        await Watermark(engine, T0.AddHours(1));
+        var carts = Lines(engine).Where(l => l.Scenario == "abandoned_cart" && l.Outcome == "sent").Select(l => l.Customer);
+        Assert.Equal(customers.Order(), carts.Order());
+    }
 }

@@ -11,6 +11,10 @@ public sealed class EngineOptions
 
     /// <summary>SQLite journal, consent store and decision file go here (relative to the working directory).</summary>
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>A stop (SIGTERM) that has not ended after this long ends the process as a crash would
+    /// (<see cref="TriggerEngineApp.EndIfStopHangs"/>).</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>Section <c>Auth</c>: write keys for ingestion, admin keys for the admin endpoints.</summary>
