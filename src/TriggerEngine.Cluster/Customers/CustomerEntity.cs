@@ -21,6 +21,10 @@ namespace TriggerEngine.Cluster.Customers;
 /// </summary>
 public sealed class CustomerEntity : CheckpointedEntity
 {
+    /// <summary>Events skipped on this node because the core threw on them (a bug; each is logged with its messageId):
+    /// the request that carried them was still answered 200. Read by the metrics endpoint.</summary>
+    public static long EventsSkipped;
+
     private CustomerState _state;
     private readonly IJourneyRules _rules;
     private readonly IConsentStore _consents;
@@ -198,6 +202,7 @@ public sealed class CustomerEntity : CheckpointedEntity
                 // A bug in the core. The events before it and after it are kept; this one is remembered as seen, so
                 // that a retry of its request does not fail on it again, and logged with its messageId.
                 Log.Error(ex, "Applying {0} {1} to {2} failed; the event is skipped", e.GetType().Name, e.MessageId, CustomerId);
+                Interlocked.Increment(ref EventsSkipped);
                 _state.Seen.Add(e.MessageId);
                 applied++;
                 continue;

@@ -1,4 +1,5 @@
 using Prometheus;
+using TriggerEngine.Cluster.Customers;
 using TriggerEngine.Cluster.Entities;
 using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Ports;
@@ -18,6 +19,9 @@ public static class EngineMetrics
         "trigger_engine_decisions_total", "Decision records by scenario and outcome.",
         new CounterConfiguration { LabelNames = ["scenario", "outcome", "suppressed_by"] });
 
+    private static readonly Counter EventsSkipped = Metrics.CreateCounter(
+        "trigger_engine_events_skipped_total", "Accepted events skipped because applying them threw (a bug; each is logged with its messageId).");
+
     private static readonly Gauge MemoryPressed = Metrics.CreateGauge(
         "trigger_engine_memory_pressed", "1 while the heap is over its budget (ingestion answers 503, entities leave memory).");
 
@@ -27,13 +31,14 @@ public static class EngineMetrics
     private static readonly Gauge ResidentLimit = Metrics.CreateGauge(
         "trigger_engine_resident_limit", "The residency limit in force (the configured one, or lower while memory is short).");
 
-    /// <summary>Reads the memory guard and the residency limit at each scrape.</summary>
+    /// <summary>Reads the memory guard, the residency limit and the skipped events at each scrape.</summary>
     public static void Observe(MemoryGuard memory, ResidencyLimit residency) =>
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
             MemoryPressed.Set(memory.Pressed ? 1 : 0);
             ResidentEntities.Set(residency.Count);
             ResidentLimit.Set(residency.Current);
+            EventsSkipped.IncTo(Interlocked.Read(ref CustomerEntity.EventsSkipped));
         });
 }
 
