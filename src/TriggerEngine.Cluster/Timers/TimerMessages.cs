@@ -25,6 +25,9 @@ public sealed record AdvanceWatermark(DateTimeOffset To);
 public abstract record WatermarkResult;
 public sealed record WatermarkAdvanced(DateTimeOffset Watermark, int CustomersWoken) : WatermarkResult;
 public sealed record WatermarkRejected(DateTimeOffset Watermark, string Reason) : WatermarkResult;
+/// <summary>The watermark moved, but <paramref name="CustomersNotConfirmed"/> customers due by then did not confirm their
+/// timers (or the timer table could not be read): they stay due, and moving to the same instant again retries them.</summary>
+public sealed record WatermarkIncomplete(DateTimeOffset Watermark, int CustomersWoken, int CustomersNotConfirmed) : WatermarkResult;
 
 /// <summary>Wall-clock mode: look for due timers.</summary>
 public sealed record CheckDueTimers

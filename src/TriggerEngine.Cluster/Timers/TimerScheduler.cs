@@ -174,7 +174,8 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
         {
             var sender = Sender;
             _clock.Observe(o.Timestamp);
-            var woken = await FireDue(_clock.Now);
+            // Ingestion does not wait on timers that failed: they stay due for the next move.
+            var (woken, _) = await FireDue(_clock.Now);
             sender.Tell(new WatermarkAdvanced(_clock.Watermark, woken));
         });
         ReceiveAsync<CheckDueTimers>(_ => FireDue(_clock.Now).ContinueWith(_ => { }));
@@ -191,8 +192,10 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
                 sender.Tell(new WatermarkRejected(_clock.Watermark, $"the watermark is already at {_clock.Watermark:O}"));
                 return;
             }
-            var woken = await FireDue(a.To);
-            sender.Tell(new WatermarkAdvanced(_clock.Watermark, woken));
+            var (woken, failed) = await FireDue(a.To, WatermarkAttempts);
+            sender.Tell(failed == 0
+                ? new WatermarkAdvanced(_clock.Watermark, woken)
+                : new WatermarkIncomplete(_clock.Watermark, woken, failed));
         });
     }
 
@@ -211,38 +214,58 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
         if (_resident.Remove(customerId, out var old) && old is { } o) _queue.Remove((o, customerId));
     }
 
-    /// <summary>Wakes every customer due by <paramref name="until"/>, resident ones from memory and the others
-    /// from the state table, and waits until each has decided.</summary>
-    private async Task<int> FireDue(DateTimeOffset until)
+    /// <summary>How often a watermark move tries a customer that did not confirm, a second apart, before it answers that
+    /// the move is incomplete. SPEC 6: the move returns once every timer due by then has been evaluated.</summary>
+    public const int WatermarkAttempts = 3;
+
+    private static readonly TimeSpan RetryPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>Wakes every customer due by <paramref name="until"/>, resident ones from memory and the others from the
+    /// state table, and waits until each has decided. One that fails stays due; the others go on. With more than one
+    /// attempt, the failed ones are tried again a second later. Returns how many confirmed and how many did not.</summary>
+    private async Task<(int Woken, int Failed)> FireDue(DateTimeOffset until, int attempts = 1)
     {
         var woken = 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            var (fired, failed) = await FireDueOnce(until);
+            woken += fired;
+            if (failed == 0 || attempt >= attempts) return (woken, failed);
+            _log.Warning("{0} customers due by {1:O} did not confirm their timers; trying again", failed, until);
+            await Task.Delay(RetryPause);
+        }
+    }
+
+    private async Task<(int Woken, int Failed)> FireDueOnce(DateTimeOffset until)
+    {
+        var (woken, failed) = (0, 0);
+        // Taken out first: a customer that fails goes back in due, and is tried by the next attempt, not this loop.
+        var due = new List<string>();
         while (_queue.Count > 0 && _queue.Min.Due <= until)
         {
-            var due = new List<string>();
-            while (_queue.Count > 0 && _queue.Min.Due <= until && due.Count < 10_000)
-            {
-                var (d, id) = _queue.Min;
-                _queue.Remove((d, id));
-                _resident[id] = null;
-                due.Add(id);
-            }
-            var (fired, ok) = await Fire(due, until);
-            woken += fired;
-            if (!ok) return woken;
+            var (d, id) = _queue.Min;
+            _queue.Remove((d, id));
+            _resident[id] = null;
+            due.Add(id);
+        }
+        foreach (var chunk in due.Chunk(10_000))
+        {
+            var (f, n) = await Fire(chunk, until);
+            (woken, failed) = (woken + f, failed + n);
         }
         var untilMs = until.ToUnixTimeMilliseconds();
-        if (untilMs <= _scannedThroughMs) return woken;
+        if (untilMs <= _scannedThroughMs) return (woken, failed);
         try
         {
             // Rows up to the last complete scan were read then: start one millisecond after it.
             (DateTimeOffset, string)? after = _scannedThroughMs is { } s ? (DateTimeOffset.FromUnixTimeMilliseconds(s + 1), "") : null;
             await foreach (var page in DuePages(until, after))
             {
-                // A resident customer's row may be older than its memory; memory decides for those.
-                var asleep = page.Where(r => !_resident.ContainsKey(r.Id)).Select(r => r.Id).ToList();
-                var (fired, ok) = await Fire(asleep, until);
-                woken += fired;
-                if (!ok) return woken;
+                // A resident customer's row may be older than its memory; memory decides for those. One that fails is
+                // kept in memory, due, so the scan can go on past it.
+                var asleep = page.Where(r => !_resident.ContainsKey(r.Id)).Select(r => r.Id).ToArray();
+                var (f, n) = await Fire(asleep, until);
+                (woken, failed) = (woken + f, failed + n);
             }
             _scannedThroughMs = untilMs;
         }
@@ -250,29 +273,29 @@ public sealed class TimerScheduler : ReceiveActor, IWithTimers, IWithUnboundedSt
         {
             // Fire handles its own failures: what lands here is the state table.
             _log.Warning(ex, "Reading due timers failed; the next tick or watermark move retries");
+            failed++;
         }
-        return woken;
+        return (woken, failed);
     }
 
-    private async Task<(int Fired, bool Ok)> Fire(List<string> ids, DateTimeOffset until)
+    private async Task<(int Fired, int Failed)> Fire(string[] ids, DateTimeOffset until)
     {
-        if (ids.Count == 0) return (0, true);
+        if (ids.Length == 0) return (0, 0);
         var replies = await AdvanceAll(ids, until);
-        var fired = 0;
-        var allOk = true;
+        var (fired, failed) = (0, 0);
         foreach (var (id, next, ok) in replies)
         {
             if (!ok)
             {
-                // Keep it due; the wall clock tick or the next watermark move retries.
-                allOk = false;
+                // Keep it due; the next attempt, the wall clock tick or the next watermark move retries.
+                failed++;
                 Set(id, until);
                 continue;
             }
             if (next is { } n && _resident.TryGetValue(id, out var cur) && cur is null) Set(id, n);
             fired++;
         }
-        return (fired, allOk);
+        return (fired, failed);
     }
 
     public static Props Props(IActorRef customers, IStateStore store, EngineClock clock, IJourneyRules rules,

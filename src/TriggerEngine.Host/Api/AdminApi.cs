@@ -172,6 +172,8 @@ public static class AdminApi
         {
             WatermarkAdvanced a => Results.Json(new { watermark = DecisionJson.Time(a.Watermark), customersWoken = a.CustomersWoken }),
             WatermarkRejected r => Problems.Conflict(r.Reason),
+            WatermarkIncomplete i => Problems.Unavailable(
+                $"The watermark is at {DecisionJson.Time(i.Watermark)}, but {i.CustomersNotConfirmed} customers due by then have not confirmed their timers yet ({i.CustomersWoken} did); they stay due: post the same watermark again to retry them"),
             _ => Problems.Unavailable("The watermark could not be moved"),
         };
     }
