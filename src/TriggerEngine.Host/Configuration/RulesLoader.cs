@@ -104,9 +104,13 @@ public static class RulesLoader
 }
 
 /// <summary>The rules in force, swapped atomically whenever the scenario or policy files change.</summary>
-public sealed class ReloadingJourneyRules : IJourneyRules
+public sealed class ReloadingJourneyRules : IJourneyRules, IDisposable
 {
     private volatile FixedJourneyRules _current;
+    private readonly IConfiguration _scenarios;
+    private readonly IConfiguration _policy;
+    private readonly IDisposable _scenariosWatch;
+    private readonly IDisposable _policyWatch;
 
     public ReloadingJourneyRules(IConfiguration scenarios, IConfiguration policy, ILogger<ReloadingJourneyRules> log)
     {
@@ -125,8 +129,19 @@ public sealed class ReloadingJourneyRules : IJourneyRules
             }
             Changed?.Invoke();
         }
-        ChangeToken.OnChange(scenarios.GetReloadToken, Reload);
-        ChangeToken.OnChange(policy.GetReloadToken, Reload);
+        (_scenarios, _policy) = (scenarios, policy);
+        _scenariosWatch = ChangeToken.OnChange(scenarios.GetReloadToken, Reload);
+        _policyWatch = ChangeToken.OnChange(policy.GetReloadToken, Reload);
+    }
+
+    /// <summary>Stops watching the files. The configurations are this object's own (built for it), and each holds a file
+    /// watcher: an inotify instance on Linux, of which a user has 128 by default, so they must not outlive the engine.</summary>
+    public void Dispose()
+    {
+        _scenariosWatch.Dispose();
+        _policyWatch.Dispose();
+        (_scenarios as IDisposable)?.Dispose();
+        (_policy as IDisposable)?.Dispose();
     }
 
     public ScenarioRules Scenarios => _current.Scenarios;
