@@ -96,7 +96,10 @@ public static class TriggerEngineApp
         builder.Services.AddSingleton(sp =>
         {
             var log = sp.GetRequiredService<ILogger<MemoryGuard>>();
-            return new MemoryGuard(cluster.MemoryBudget, sp.GetRequiredService<ResidencyLimit>(),
+            var budget = cluster.MemoryBudget;
+            log.LogInformation("Heap budget {Budget} MB of the {Available} MB the runtime may use (Cluster:MemoryBudgetPercent, Cluster:MemoryBudgetBytes; 0: none)",
+                budget / 1_048_576, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1_048_576);
+            return new MemoryGuard(budget, sp.GetRequiredService<ResidencyLimit>(),
                 interval: TimeSpan.FromMilliseconds(250), log: m => log.LogWarning("{Message}", m));
         });
         builder.Services.AddSingleton<IDecisionSink>(sp =>
