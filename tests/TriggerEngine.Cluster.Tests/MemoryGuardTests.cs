@@ -11,13 +11,18 @@ public sealed class MemoryGuardTests : TestKit
 {
     private const long MB = 1_048_576;
     private long _heap;
+    private long _collection;
+
+    /// <summary>The reading, as after a new collection each time unless <see cref="_sameCollection"/>.</summary>
+    private (long, long) Reading() => (_heap, _sameCollection ? _collection : ++_collection);
+    private bool _sameCollection;
 
     private (MemoryGuard Guard, ResidencyLimit Residency, TestProbe[] Entities) Resident(int configured, int entering)
     {
         var residency = new ResidencyLimit(configured);
         var entities = Enumerable.Range(0, entering).Select(_ => CreateTestProbe()).ToArray();
         foreach (var e in entities) residency.Enter(e.Ref);
-        return (new MemoryGuard(1000 * MB, residency, () => _heap), residency, entities);
+        return (new MemoryGuard(1000 * MB, residency, Reading), residency, entities);
     }
 
     [Fact]
@@ -48,6 +53,23 @@ public sealed class MemoryGuardTests : TestKit
         // The ten entered first (none used since) are the ones told to leave.
         foreach (var e in entities.Take(10)) e.ExpectMsg<PassivateForRoom>(TimeSpan.FromSeconds(3));
         foreach (var e in entities.Skip(10)) e.ExpectNoMsg(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Given_no_collection_since_the_last_step_When_the_heap_still_reads_over_budget_Then_no_one_else_is_asked_to_leave()
+    {
+        var (guard, residency, _) = Resident(100, 100);
+        _heap = 1001 * MB;
+        Assert.Equal(5, guard.Check());
+
+        _sameCollection = true;
+        Assert.Equal(0, guard.Check());
+        Assert.Equal(0, guard.Check());
+        Assert.True(guard.Pressed);
+        Assert.Equal(95, residency.Current);
+
+        _sameCollection = false;
+        Assert.Equal(5, guard.Check());
     }
 
     [Fact]
@@ -103,7 +125,7 @@ public sealed class MemoryGuardTests : TestKit
     [Fact]
     public void Given_no_budget_Then_the_guard_never_presses()
     {
-        var guard = new MemoryGuard(0, new ResidencyLimit(10), () => long.MaxValue);
+        var guard = new MemoryGuard(0, new ResidencyLimit(10), () => (long.MaxValue, 1));
 
         Assert.Equal(0, guard.Check());
         Assert.False(guard.Pressed);

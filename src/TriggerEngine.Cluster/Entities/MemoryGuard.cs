@@ -9,8 +9,10 @@ namespace TriggerEngine.Cluster.Entities;
 /// <para>Every <see cref="Check"/> (a timer calls it a few times a second) reads the heap in use after the last garbage
 /// collection. Over the budget, the guard is <see cref="Pressed"/>: ingestion answers 503 with Retry-After, the timer
 /// scheduler waits before waking more customers, and the residency limit in force is lowered a step (the least recently
-/// used entities save their state and leave). Back under 90 % of the budget it lets go, and the residency limit climbs
-/// back a smaller step per check, up to the configured one.</para>
+/// used entities save their state and leave), once per collection: a reading is only as new as the last collection, and
+/// lowering again on the same one evicted far more than needed (down to 35 % of the limit in a 10M replay). Back under
+/// 90 % of the budget it lets go, and the residency limit climbs back a smaller step per check, up to the configured
+/// one.</para>
 /// </summary>
 public sealed class MemoryGuard : IDisposable
 {
@@ -25,7 +27,8 @@ public sealed class MemoryGuard : IDisposable
     /// <summary>Each check under budget raises it by this share.</summary>
     private const double GrowStep = 0.01;
 
-    private readonly Func<long> _heapInUse;
+    private readonly Func<(long Bytes, long Collection)> _heapInUse;
+    private long _lastShrunkAt = -1;
     private readonly ResidencyLimit? _residency;
     private readonly Action<string>? _log;
     private readonly Timer? _timer;
@@ -33,9 +36,9 @@ public sealed class MemoryGuard : IDisposable
     private long _pressedChecks;
 
     /// <param name="budgetBytes">Heap bytes in use above which the guard presses; 0 or less: never.</param>
-    /// <param name="heapInUse">The reading; by default <see cref="HeapInUseAfterLastGc"/>.</param>
+    /// <param name="heapInUse">The reading and the collection it comes from; by default <see cref="HeapInUseAfterLastGc"/>.</param>
     /// <param name="interval">How often to check; none: only when <see cref="Check"/> is called.</param>
-    public MemoryGuard(long budgetBytes, ResidencyLimit? residency, Func<long>? heapInUse = null, TimeSpan? interval = null,
+    public MemoryGuard(long budgetBytes, ResidencyLimit? residency, Func<(long Bytes, long Collection)>? heapInUse = null, TimeSpan? interval = null,
         Action<string>? log = null)
     {
         Budget = budgetBytes;
@@ -61,19 +64,19 @@ public sealed class MemoryGuard : IDisposable
     public static long BudgetOf(int percent) =>
         percent <= 0 ? 0 : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 100 * percent;
 
-    /// <summary>Heap size after the last collection, less its free space: what is live, plus garbage in generations that
-    /// collection did not visit.</summary>
-    public static long HeapInUseAfterLastGc()
+    /// <summary>Heap size after the last collection, less its free space (what is live, plus garbage in generations that
+    /// collection did not visit), and that collection's number.</summary>
+    public static (long Bytes, long Collection) HeapInUseAfterLastGc()
     {
         var info = GC.GetGCMemoryInfo(GCKind.Any);
-        return info.HeapSizeBytes - info.FragmentedBytes;
+        return (info.HeapSizeBytes - info.FragmentedBytes, info.Index);
     }
 
     /// <summary>One look at the heap, and the residency step that follows from it; returns the entities asked to leave.</summary>
     public int Check()
     {
         if (Budget <= 0) return 0;
-        var heap = _heapInUse();
+        var (heap, collection) = _heapInUse();
         if (!_pressed && heap > Budget)
         {
             _pressed = true;
@@ -91,6 +94,8 @@ public sealed class MemoryGuard : IDisposable
             return 0;
         }
         Interlocked.Increment(ref _pressedChecks);
+        if (collection == _lastShrunkAt) return 0;
+        _lastShrunkAt = collection;
         var floor = (int)(residency.Configured * ShrinkFloor);
         var victims = residency.LowerTo(Math.Max(floor, residency.Current - Step(residency, ShrinkStep)));
         foreach (var victim in victims) victim.Tell(PassivateForRoom.Instance);
