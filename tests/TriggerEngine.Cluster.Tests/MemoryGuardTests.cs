@@ -16,13 +16,14 @@ public sealed class MemoryGuardTests : TestKit
     /// <summary>The reading, as after a new collection each time unless <see cref="_sameCollection"/>.</summary>
     private (long, long) Reading() => (_heap, _sameCollection ? _collection : ++_collection);
     private bool _sameCollection;
+    private int _collections;
 
     private (MemoryGuard Guard, ResidencyLimit Residency, TestProbe[] Entities) Resident(int configured, int entering)
     {
         var residency = new ResidencyLimit(configured);
         var entities = Enumerable.Range(0, entering).Select(_ => CreateTestProbe()).ToArray();
         foreach (var e in entities) residency.Enter(e.Ref);
-        return (new MemoryGuard(1000 * MB, residency, Reading), residency, entities);
+        return (new MemoryGuard(1000 * MB, residency, Reading, collect: () => _collections++), residency, entities);
     }
 
     [Fact]
@@ -70,6 +71,26 @@ public sealed class MemoryGuardTests : TestKit
 
         _sameCollection = false;
         Assert.Equal(5, guard.Check());
+    }
+
+    [Fact]
+    public void Given_the_guard_pressed_and_no_collection_coming_Then_it_asks_for_one_every_few_checks_and_not_before()
+    {
+        var (guard, _, _) = Resident(100, 100);
+        _heap = 1001 * MB;
+        guard.Check();
+        _sameCollection = true;
+
+        for (var i = 1; i < MemoryGuard.StaleChecksBeforeCollect; i++) guard.Check();
+        Assert.Equal(0, _collections);
+        guard.Check();
+        Assert.Equal(1, _collections);
+        for (var i = 0; i < MemoryGuard.StaleChecksBeforeCollect; i++) guard.Check();
+        Assert.Equal(2, _collections);
+
+        _heap = 0;
+        for (var i = 0; i < 3 * MemoryGuard.StaleChecksBeforeCollect; i++) guard.Check();
+        Assert.Equal(2, _collections);
     }
 
     [Fact]
