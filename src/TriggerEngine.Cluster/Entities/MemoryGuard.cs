@@ -10,9 +10,9 @@ namespace TriggerEngine.Cluster.Entities;
 /// collection. Over the budget, the guard is <see cref="Pressed"/>: ingestion answers 503 with Retry-After, the timer
 /// scheduler waits before waking more customers, and the residency limit in force is lowered a step (the least recently
 /// used entities save their state and leave), once per collection: a reading is only as new as the last collection, and
-/// lowering again on the same one evicted far more than needed (down to 35 % of the limit in a 10M replay). Back under
-/// 90 % of the budget it lets go, and the residency limit climbs back a smaller step per check, up to the configured
-/// one.</para>
+/// lowering again on the same one evicted far more than needed (down to 35 % of the limit in a 10M replay). When no
+/// collection comes while it presses, it asks for one (<see cref="StaleChecksBeforeCollect"/>). Back under 90 % of the
+/// budget it lets go, and the residency limit climbs back a smaller step per check, up to the configured one.</para>
 /// </summary>
 public sealed class MemoryGuard : IDisposable
 {
@@ -20,23 +20,24 @@ public sealed class MemoryGuard : IDisposable
     /// is kept under by default.</summary>
     public const int DefaultBudgetPercent = 80;
 
-    /// <summary>Each check over budget lowers the residency limit by this share of the configured one...</summary>
+    /// <summary>Each collection that leaves the heap over budget lowers the residency limit by this share of the configured
+    /// one...</summary>
     private const double ShrinkStep = 0.05;
     /// <summary>...down to this share at most: the entities left resident are those in use.</summary>
     private const double ShrinkFloor = 0.25;
     /// <summary>Each check under budget raises it by this share.</summary>
     private const double GrowStep = 0.01;
 
-    private readonly Func<(long Bytes, long Collection)> _heapInUse;
-    private readonly Action _collect;
-    private long _lastShrunkAt = -1;
-    private int _staleChecks;
-
     /// <summary>Checks in a row, while pressed, that saw no new collection before the guard asks for one. Pressed, the
     /// engine takes no new work and wake-ups wait, so little is allocated and no collection may come for a long time:
     /// the reading would stay over budget, and every wake-up would wait its full 10 s (a 10M replay's final watermark
     /// took 171 s instead of 40 s).</summary>
     public const int StaleChecksBeforeCollect = 4;
+
+    private readonly Func<(long Bytes, long Collection)> _heapInUse;
+    private readonly Action _collect;
+    private long _lastShrunkAt = -1;
+    private int _staleChecks;
     private readonly ResidencyLimit? _residency;
     private readonly Action<string>? _log;
     private readonly Timer? _timer;
@@ -60,7 +61,7 @@ public sealed class MemoryGuard : IDisposable
     }
 
     /// <summary>The guard that never presses.</summary>
-    public static MemoryGuard Off => new(0, null);
+    public static MemoryGuard Off { get; } = new(0, null);
 
     public long Budget { get; }
 
