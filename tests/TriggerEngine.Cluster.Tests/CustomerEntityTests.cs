@@ -81,6 +81,31 @@ public sealed class CustomerEntityTests() : EntityTestKit("customer-entity")
     }
 
     [Fact]
+    public async Task Given_a_customer_saved_by_a_checkpoint_When_its_next_events_arrive_Then_it_goes_on_from_the_saved_state()
+    {
+        var (customer, log) = Start(new FixedJourneyRules(ScenarioRules.Default, PolicyRules.Default), _consents);
+        customer.Tell(new IngestEvents("u1", [View("view-1", 0)], 1), log);
+        Assert.Equal(1, Reply<EventsIngested>(log, e => e.Seq == 1).Applied);
+        // Saved and idle: the entity keeps only the saved bytes until its next message.
+        customer.Tell(new Checkpoint("u1", 1), log);
+        Assert.True(Reply<Checkpointed>(log, c => c.Round == 1).Ok);
+
+        // A copy of the first event is still known (its dedup memory came back), the new one applies after it.
+        customer.Tell(new IngestEvents("u1", [View("view-1", 0), View("view-2", 1)], 2), log);
+        var second = Reply<EventsIngested>(log, e => e.Seq == 2);
+        Assert.Equal((1, 1), (second.Applied, second.Duplicates));
+        customer.Tell(new ExplainCustomer("u1"), log);
+        Assert.Equal(["view-1", "view-2"], Reply<CustomerExplanation>(log, _ => true).History.Select(h => h.MessageId));
+
+        // The next save writes both.
+        customer.Tell(new Checkpoint("u1", 2), log);
+        Assert.True(Reply<Checkpointed>(log, c => c.Round == 2).Ok);
+        var row = Assert.Single(await Store.LoadAsync("c", ["u1"]));
+        Assert.Equal(2, row.AppliedSeq);
+        Assert.Equal(["view-1", "view-2"], StateCodec.DecodeCustomer("u1", row.State).History.Select(h => h.MessageId));
+    }
+
+    [Fact]
     public void Given_the_consent_store_failing_When_a_record_reaches_the_customer_Then_the_log_hears_the_failure_at_once_and_earlier_events_stay()
     {
         var consents = new FailingConsentStore(_consents);

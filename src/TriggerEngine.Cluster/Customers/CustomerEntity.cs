@@ -53,10 +53,17 @@ public sealed class CustomerEntity : CheckpointedEntity
         _askTimeout = askTimeout;
     }
 
-    private string CustomerId => _state.CustomerId;
+    private string CustomerId => EntityId;
 
     protected override void Restore(ReadOnlyMemory<byte> state) => _state = StateCodec.DecodeCustomer(CustomerId, state);
     protected override byte[] Encode() => StateCodec.EncodeCustomer(_state);
+
+    /// <summary>Saved and idle: the decoded state goes until the next message (<see cref="CheckpointedEntity.Rest"/>).</summary>
+    protected override bool Rest()
+    {
+        _state = null!;
+        return true;
+    }
 
     /// <summary>Rows kept of a customer's decision records: at least the last 100 (SPEC 5, explain).</summary>
     public const int DecisionRowsKept = CustomerState.DecisionLimit;

@@ -1,6 +1,7 @@
 using Prometheus;
 using TriggerEngine.Cluster.Customers;
 using TriggerEngine.Cluster.Entities;
+using TriggerEngine.Cluster.Ingest;
 using TriggerEngine.Core.Decisions;
 using TriggerEngine.Core.Ports;
 
@@ -31,7 +32,11 @@ public static class EngineMetrics
     private static readonly Gauge ResidentLimit = Metrics.CreateGauge(
         "trigger_engine_resident_limit", "The residency limit in force (the configured one, or lower while memory is short).");
 
-    /// <summary>Reads the memory guard, the residency limit and the skipped events at each scrape.</summary>
+    private static readonly Counter EntitiesActivated = Metrics.CreateCounter(
+        "trigger_engine_entities_activated_total", "Entities brought into memory on this node, by kind, and whether a stored row was found (restored) or not (new).",
+        new CounterConfiguration { LabelNames = ["kind", "from"] });
+
+    /// <summary>Reads the memory guard, the residency limit, the skipped events and the activations at each scrape.</summary>
     public static void Observe(MemoryGuard memory, ResidencyLimit residency) =>
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
@@ -39,6 +44,13 @@ public static class EngineMetrics
             ResidentEntities.Set(residency.Count);
             ResidentLimit.Set(residency.Current);
             EventsSkipped.IncTo(Interlocked.Read(ref CustomerEntity.EventsSkipped));
+            foreach (var kind in (EntityKind[])[EntityKind.Customer, EntityKind.Product])
+            {
+                var (all, restored) = (EntityActivity.ActivatedCount(kind), EntityActivity.RestoredCount(kind));
+                var name = kind == EntityKind.Customer ? "customer" : "product";
+                EntitiesActivated.WithLabels(name, "restored").IncTo(restored);
+                EntitiesActivated.WithLabels(name, "new").IncTo(all - restored);
+            }
         });
 }
 
