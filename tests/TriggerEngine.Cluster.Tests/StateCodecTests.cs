@@ -69,6 +69,29 @@ public sealed class StateCodecTests
         Assert.Equal(Describe(s), Describe(copy));
     }
 
+    [Fact]
+    public void Given_two_customers_decoded_When_they_hold_the_same_names_and_messageIds_Then_each_is_one_string_instance()
+    {
+        var s = new CustomerState(Visitor);
+        foreach (var step in RealisticJourney) Run(s, step, Context(AllConsented));
+        var bytes = StateCodec.EncodeCustomer(s);
+        var (a, b) = (StateCodec.DecodeCustomer(s.CustomerId, bytes), StateCodec.DecodeCustomer(s.CustomerId, bytes));
+        Assert.NotEmpty(a.History);
+        Assert.NotEmpty(a.Browsing);
+
+        // Names recur across customers: both copies share them.
+        Assert.Same(a.History[0].Event, b.History[0].Event);
+        var product = a.Browsing.Keys.First();
+        Assert.Same(a.Browsing[product].ProductId, b.Browsing[product].ProductId);
+        Assert.Same(a.Sends[0].Channel, b.Sends[0].Channel);
+        // A messageId is one string within a state, shared by its dedup memory and its history.
+        var entry = a.History[^1];
+        Assert.True(a.Seen.Contains(entry.MessageId));
+        Assert.Same(a.Seen.OldestFirst.First(id => id == entry.MessageId), entry.MessageId);
+        // Unique ids are not pooled across states.
+        Assert.NotSame(a.History[^1].MessageId, b.History[^1].MessageId);
+    }
+
     public static TheoryData<string> Journeys() => new(JourneysByName.Keys);
 
     /// <summary>Split before every step in turn: the original runs on, a decoded copy takes over from the split.</summary>

@@ -75,7 +75,7 @@ public static class StateCodec
         foreach (var (k, v) in dto.Traits) s.Traits.Add(k, v);
         // Oldest first, so the copy forgets the same ids, in the same order, as the original would have.
         foreach (var id in dto.Seen) s.Seen.Add(id);
-        foreach (var h in dto.History) s.History.Add(new HistoryEntry(h.Event, h.At, h.MessageId));
+        foreach (var h in dto.History) s.History.Add(new HistoryEntry(h.Event, h.At, s.Seen.Canonical(h.MessageId)));
         s.AnonymousEvents.AddRange(dto.AnonymousEvents);
         foreach (var c in dto.Carts)
         {
@@ -87,7 +87,7 @@ public static class StateCodec
         foreach (var w in dto.Browsing)
         {
             var watch = new BrowseWatch(w.ProductId) { Price = w.Price, Category = w.Category, LastFiredAt = w.LastFiredAt };
-            foreach (var v in w.Views) watch.Views.Add(new ProductView(v.At, v.DurationMs, v.MessageId));
+            foreach (var v in w.Views) watch.Views.Add(new ProductView(v.At, v.DurationMs, s.Seen.Canonical(v.MessageId)));
             s.Browsing.Add(w.ProductId, watch);
         }
         foreach (var p in dto.Products)
@@ -97,14 +97,14 @@ public static class StateCodec
                 LastNotifiedPrice = p.LastNotifiedPrice, ConsumptionDays = p.ConsumptionDays, PackSize = p.PackSize,
                 Category = p.Category,
             });
-        foreach (var o in dto.RecentOrders) s.Orders.Recent.Add(new OrderMark(o.OrderId, o.At, o.MessageId));
+        foreach (var o in dto.RecentOrders) s.Orders.Recent.Add(new OrderMark(o.OrderId, o.At, s.Seen.Canonical(o.MessageId)));
         foreach (var (k, v) in dto.CategoryCounts) s.Orders.CategoryCounts.Add(k, v);
         s.Orders.FiredForOrderId = dto.FiredForOrderId;
         foreach (var f in dto.Refills)
             s.Refills.Add(f.ProductId, new Refill(f.ProductId)
             {
                 OrderedAt = f.OrderedAt, Quantity = f.Quantity, ConsumptionDays = f.ConsumptionDays, PackSize = f.PackSize,
-                MessageId = f.MessageId, Fired = f.Fired,
+                MessageId = s.Seen.Canonical(f.MessageId), Fired = f.Fired,
             });
         if (dto.InterestProducts is { } interests) s.InterestProducts.UnionWith(interests);
         s.Arbitration.WindowEndsAt = dto.WindowEndsAt;
@@ -462,7 +462,7 @@ public static class StateCodec
         [property: Key(25)] DateTimeOffset? ClockAt = null);
 
     [MessagePackObject]
-    private sealed record HistoryDto([property: Key(0)] string Event, [property: Key(1)] DateTimeOffset At,
+    private sealed record HistoryDto([property: Key(0)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string Event, [property: Key(1)] DateTimeOffset At,
         [property: Key(2)] string MessageId);
 
     [MessagePackObject]
@@ -471,35 +471,35 @@ public static class StateCodec
         [property: Key(4)] DateTimeOffset? RemindedAt, [property: Key(5)] List<string> Evidence);
 
     [MessagePackObject]
-    private sealed record CartLineDto([property: Key(0)] string ProductId, [property: Key(1)] int Quantity,
+    private sealed record CartLineDto([property: Key(0)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string ProductId, [property: Key(1)] int Quantity,
         [property: Key(2)] decimal? Price);
 
     [MessagePackObject]
-    private sealed record BrowseDto([property: Key(0)] string ProductId, [property: Key(1)] List<ViewDto> Views,
-        [property: Key(2)] decimal? Price, [property: Key(3)] string? Category, [property: Key(4)] DateTimeOffset? LastFiredAt);
+    private sealed record BrowseDto([property: Key(0)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string ProductId, [property: Key(1)] List<ViewDto> Views,
+        [property: Key(2)] decimal? Price, [property: Key(3)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string? Category, [property: Key(4)] DateTimeOffset? LastFiredAt);
 
     [MessagePackObject]
     private sealed record ViewDto([property: Key(0)] DateTimeOffset At, [property: Key(1)] long? DurationMs,
         [property: Key(2)] string MessageId);
 
     [MessagePackObject]
-    private sealed record ProductMemoryDto([property: Key(0)] string ProductId, [property: Key(1)] DateTimeOffset? LastOrderedAt,
+    private sealed record ProductMemoryDto([property: Key(0)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string ProductId, [property: Key(1)] DateTimeOffset? LastOrderedAt,
         [property: Key(2)] DateTimeOffset? FeedbackAt, [property: Key(3)] string? Feedback,
         [property: Key(4)] decimal? LastNotifiedPrice, [property: Key(5)] double? ConsumptionDays,
-        [property: Key(6)] string? PackSize, [property: Key(7)] string? Category);
+        [property: Key(6)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string? PackSize, [property: Key(7)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string? Category);
 
     [MessagePackObject]
     private sealed record OrderMarkDto([property: Key(0)] string OrderId, [property: Key(1)] DateTimeOffset At,
         [property: Key(2)] string MessageId);
 
     [MessagePackObject]
-    private sealed record RefillDto([property: Key(0)] string ProductId, [property: Key(1)] DateTimeOffset OrderedAt,
-        [property: Key(2)] int Quantity, [property: Key(3)] double? ConsumptionDays, [property: Key(4)] string? PackSize,
+    private sealed record RefillDto([property: Key(0)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string ProductId, [property: Key(1)] DateTimeOffset OrderedAt,
+        [property: Key(2)] int Quantity, [property: Key(3)] double? ConsumptionDays, [property: Key(4)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string? PackSize,
         [property: Key(5)] string MessageId, [property: Key(6)] bool Fired);
 
     /// <summary><see cref="Payload"/> indexes <see cref="CustomerDto.Payloads"/>.</summary>
     [MessagePackObject]
-    private sealed record CandidateDto([property: Key(0)] string Scenario, [property: Key(1)] string InstanceKey,
+    private sealed record CandidateDto([property: Key(0)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string Scenario, [property: Key(1)] string InstanceKey,
         [property: Key(2)] DateTimeOffset FiredAt, [property: Key(3)] string Reason,
         [property: Key(4)] IReadOnlyList<string> BasedOn, [property: Key(5)] int Payload);
 
@@ -508,15 +508,15 @@ public static class StateCodec
         [property: Key(2)] DateTimeOffset Until);
 
     [MessagePackObject]
-    private sealed record SendDto([property: Key(0)] DateTimeOffset At, [property: Key(1)] string Channel,
-        [property: Key(2)] string? Scenario, [property: Key(3)] string? Purpose);
+    private sealed record SendDto([property: Key(0)] DateTimeOffset At, [property: Key(1)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string Channel,
+        [property: Key(2)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string? Scenario, [property: Key(3)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string? Purpose);
 
     /// <summary><see cref="CustomerId"/> null means the state's own; <see cref="Payload"/> indexes
     /// <see cref="CustomerDto.Payloads"/>.</summary>
     [MessagePackObject]
     private sealed record DecisionDto([property: Key(0)] string DecisionId, [property: Key(1)] string? CustomerId,
-        [property: Key(2)] string Scenario, [property: Key(3)] string Outcome, [property: Key(4)] string? SuppressedBy,
-        [property: Key(5)] string? Channel, [property: Key(6)] string Purpose, [property: Key(7)] int Priority,
+        [property: Key(2)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string Scenario, [property: Key(3)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string Outcome, [property: Key(4)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string? SuppressedBy,
+        [property: Key(5)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string? Channel, [property: Key(6)] [property: MessagePackFormatter(typeof(NamePool.Formatter))] string Purpose, [property: Key(7)] int Priority,
         [property: Key(8)] DateTimeOffset FiredAt, [property: Key(9)] DateTimeOffset DecidedAt, [property: Key(10)] string Reason,
         [property: Key(11)] IReadOnlyList<string> BasedOn, [property: Key(12)] int Payload,
         [property: Key(13)] DateTimeOffset? DeferredUntil);

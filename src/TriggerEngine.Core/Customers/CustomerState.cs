@@ -85,6 +85,10 @@ public sealed class SeenMessages(int capacity)
     /// <summary>The remembered ids in the order they were added, so a copy re-added in this order evicts the same ones.</summary>
     public IReadOnlyCollection<string> OldestFirst => _order;
 
+    /// <summary>The remembered instance equal to <paramref name="id"/>, or <paramref name="id"/>: a decoded state shares
+    /// one string per messageId between this set and its history.</summary>
+    public string Canonical(string id) => _set.TryGetValue(id, out var known) ? known : id;
+
     public void Add(string id)
     {
         if (!_set.Add(id)) return;
