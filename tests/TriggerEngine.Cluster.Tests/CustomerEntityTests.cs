@@ -41,13 +41,14 @@ public sealed class CustomerEntityTests() : EntityTestKit("customer-entity")
 
     private static ProductViewed View(string messageId, int minute) => new(messageId, T0.AddMinutes(minute), "sku-1", 10m, "shoes", 5_000);
 
-    private (IActorRef Customer, TestProbe Log) Start(IJourneyRules rules, IConsentStore consents, IDecisionSink? sink = null)
+    private (IActorRef Customer, TestProbe Log) Start(IJourneyRules rules, IConsentStore consents, IDecisionSink? sink = null,
+        ResidencyLimit? residency = null)
     {
         var (log, timers, customers, products) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var clock = new EngineClock(ClockMode.Event, TimeProvider.System, TimeSpan.FromHours(6));
         // Under the user guardian, whose default strategy restarts a failed child, as a shard does its entities.
         var customer = Sys.ActorOf(CustomerEntity.Props("u1", rules, consents, sink ?? _sink, clock, Batcher, log, timers, customers,
-            products, TimeSpan.FromSeconds(30)));
+            products, TimeSpan.FromSeconds(30), residency));
         return (customer, log);
     }
 
@@ -83,7 +84,8 @@ public sealed class CustomerEntityTests() : EntityTestKit("customer-entity")
     [Fact]
     public async Task Given_a_customer_saved_by_a_checkpoint_When_its_next_events_arrive_Then_it_goes_on_from_the_saved_state()
     {
-        var (customer, log) = Start(new FixedJourneyRules(ScenarioRules.Default, PolicyRules.Default), _consents);
+        // A limit of one: the residents fill it, so a saved customer rests.
+        var (customer, log) = Start(new FixedJourneyRules(ScenarioRules.Default, PolicyRules.Default), _consents, residency: new ResidencyLimit(1));
         customer.Tell(new IngestEvents("u1", [View("view-1", 0)], 1), log);
         Assert.Equal(1, Reply<EventsIngested>(log, e => e.Seq == 1).Applied);
         // Saved and idle: the entity keeps only the saved bytes until its next message.

@@ -94,6 +94,25 @@ public sealed class ResidencyLimitTests : TestKit
     }
 
     [Fact]
+    public void Given_residents_filling_half_the_limit_in_force_Then_it_is_crowded_and_not_before()
+    {
+        var limit = new ResidencyLimit(4);
+        limit.Enter(Entity());
+        Assert.False(limit.Crowded);
+        limit.Enter(Entity());
+        Assert.True(limit.Crowded);
+        // The limit in force counts, not the configured one; no limit is never crowded.
+        var other = new ResidencyLimit(10);
+        other.Enter(Entity());
+        Assert.False(other.Crowded);
+        other.LowerTo(2);
+        Assert.True(other.Crowded);
+        var none = new ResidencyLimit(0);
+        none.Enter(Entity());
+        Assert.False(none.Crowded);
+    }
+
+    [Fact]
     public void Given_no_configured_limit_When_lowered_Then_nothing_changes()
     {
         var limit = new ResidencyLimit(0);

@@ -72,7 +72,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     /// The state was just saved and nothing changed since: an entity that can drop its decoded state does so and returns
     /// true, and <see cref="Restore"/> gets the saved bytes back before its next own message. A resident entity idle
     /// until its next event or timer then holds one byte array instead of a graph of objects the GC traces and
-    /// promotes (perf/README, eleventh pass). Only <see cref="Handle"/> and what it starts may touch the state after
+    /// promotes (perf/README, eleventh pass). Asked only while the residents fill half the limit or more. Only <see cref="Handle"/> and what it starts may touch the state after
     /// this; a save happens only once something changed, so after a wake-up.
     /// </summary>
     protected virtual bool Rest() => false;
@@ -338,9 +338,10 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         }
         s.ReplyTo.Tell(new Checkpointed(s.Round, s.Error is null, Kind, EntityId));
         // Resting needs this save to hold everything (nothing changed since its snapshot), and no other save in flight
-        // whose failure would hand its rows back to the state, and no output whose recording a save waits for.
+        // whose failure would hand its rows back to the state, and no output whose recording a save waits for; and it is
+        // only worth it while many entities are resident (ResidencyLimit.Crowded).
         if (s.Error is null && s.Version == _version && _savesInFlight == 0 && _unrecorded == 0 && _heldSave is null
-            && _resting is null && Rest())
+            && _resting is null && _residency is { Crowded: true } && Rest())
             _resting = s.Encoded;
     }
 
