@@ -72,7 +72,8 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     /// The state was just saved and nothing changed since: an entity that can drop its decoded state does so and returns
     /// true, and <see cref="Restore"/> gets the saved bytes back before its next own message. A resident entity idle
     /// until its next event or timer then holds one byte array instead of a graph of objects the GC traces and
-    /// promotes (perf/README, eleventh pass). Asked only while the residents fill half the limit or more. Only <see cref="Handle"/> and what it starts may touch the state after
+    /// promotes (perf/README, eleventh pass). Asked only while the residents fill half the limit or more
+    /// (<see cref="ResidencyLimit.Crowded"/>). Only <see cref="Handle"/> and what it starts may touch the state after
     /// this; a save happens only once something changed, so after a wake-up.
     /// </summary>
     protected virtual bool Rest() => false;
