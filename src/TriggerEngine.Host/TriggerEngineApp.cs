@@ -93,6 +93,7 @@ public static class TriggerEngineApp
         builder.Services.AddSingleton(sp => new StateBatcher(sp.GetRequiredService<IStateStore>()));
         builder.Services.AddSingleton(new IngestPressure(cluster.MaxPendingEvents));
         builder.Services.AddSingleton(new ResidencyLimit(cluster.MaxResidentEntities));
+        builder.Services.AddSingleton(new ProductResidency(new ResidencyLimit(cluster.MaxResidentProducts)));
         builder.Services.AddSingleton(sp =>
         {
             var log = sp.GetRequiredService<ILogger<MemoryGuard>>();
@@ -137,7 +138,8 @@ public static class TriggerEngineApp
         }));
 
         var app = builder.Build();
-        EngineMetrics.Observe(app.Services.GetRequiredService<MemoryGuard>(), app.Services.GetRequiredService<ResidencyLimit>());
+        EngineMetrics.Observe(app.Services.GetRequiredService<MemoryGuard>(), app.Services.GetRequiredService<ResidencyLimit>(),
+            app.Services.GetRequiredService<ProductResidency>().Limit);
         app.UseCors();
         app.UseHttpMetrics();
         app.MapSegmentApi();

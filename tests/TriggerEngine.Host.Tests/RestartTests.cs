@@ -31,6 +31,7 @@ public sealed class RestartTests
         await using var engine = await EngineProcess.StartAsync(settings: new Dictionary<string, string>
         {
             ["Cluster:MaxResidentEntities"] = "5",
+            ["Cluster:MaxResidentProducts"] = "5",
         });
         var customers = Enumerable.Range(0, 30).Select(i => $"lru-{i}").ToArray();
         foreach (var c in customers) await engine.Consent(c);
@@ -45,6 +46,25 @@ public sealed class RestartTests
             Assert.Equal([("sent", (string?)null)], await engine.Finals(c, "abandoned_cart"));
             Assert.Equal(2, (await engine.Explain(c))!["history"]!.AsArray().Count);
         }
+    }
+
+    [Fact]
+    public async Task Given_customers_churning_past_their_limit_When_they_all_view_one_product_Then_the_product_stays_resident()
+    {
+        await using var engine = await EngineProcess.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Cluster:MaxResidentEntities"] = "3",
+        });
+        var customers = Enumerable.Range(0, 12).Select(i => $"churn-{i}").ToArray();
+        foreach (var c in customers) await engine.Batch(Calls.Viewed(c, T0)); // one at a time: customers leave memory
+
+        var metrics = await engine.Http.GetStringAsync("/metrics");
+        // Products have a limit of their own: the customers' churn never evicted the one product, so it was never
+        // brought back from its row.
+        Assert.Contains("trigger_engine_entities_activated_total{kind=\"product\",from=\"new\"} 1", metrics);
+        Assert.Contains("trigger_engine_entities_activated_total{kind=\"product\",from=\"restored\"} 0", metrics);
+        Assert.Contains("trigger_engine_resident_entities{kind=\"product\"} 1", metrics);
+        Assert.Contains("trigger_engine_resident_entities{kind=\"customer\"} 3", metrics);
     }
 
     [Fact]

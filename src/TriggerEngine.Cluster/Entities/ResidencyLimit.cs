@@ -123,6 +123,9 @@ public sealed class ResidencyLimit(int limit)
 }
 
 /// <summary>To a resident entity the limit chose: ask your shard to passivate you.</summary>
+/// <summary>The products' own <see cref="ResidencyLimit"/> (the customers' is the registered one).</summary>
+public sealed record ProductResidency(ResidencyLimit Limit);
+
 public sealed record PassivateForRoom
 {
     public static readonly PassivateForRoom Instance = new();

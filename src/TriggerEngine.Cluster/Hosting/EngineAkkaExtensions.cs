@@ -97,7 +97,7 @@ public static class EngineAkkaExtensions
         b.WithShardRegion<ProductRegion>("product", (system, registry, resolver) =>
         {
             var (rules, store) = (resolver.GetService<IJourneyRules>(), resolver.GetService<StateBatcher>());
-            var residency = resolver.GetService<ResidencyLimit>();
+            var residency = resolver.GetService<ProductResidency>().Limit;
             return id => WithEntityMailbox(ProductEntity.Props(id, rules, store, registry.Get<IngestLogActor>(),
                 registry.Get<CustomerRegion>(), o.AskTimeout, residency), o);
         }, new ProductMessageExtractor(o.ShardCount), shardOptions);

@@ -27,22 +27,26 @@ public static class EngineMetrics
         "trigger_engine_memory_pressed", "1 while the heap is over its budget (ingestion answers 503, entities leave memory).");
 
     private static readonly Gauge ResidentEntities = Metrics.CreateGauge(
-        "trigger_engine_resident_entities", "Customers and products resident on this node.");
+        "trigger_engine_resident_entities", "Customers and products resident on this node.",
+        new GaugeConfiguration { LabelNames = ["kind"] });
 
     private static readonly Gauge ResidentLimit = Metrics.CreateGauge(
-        "trigger_engine_resident_limit", "The residency limit in force (the configured one, or lower while memory is short).");
+        "trigger_engine_resident_limit", "The residency limit in force (the configured one; the customers' is lower while memory is short).",
+        new GaugeConfiguration { LabelNames = ["kind"] });
 
     private static readonly Counter EntitiesActivated = Metrics.CreateCounter(
         "trigger_engine_entities_activated_total", "Entities brought into memory on this node, by kind, and whether a stored row was found (restored) or not (new).",
         new CounterConfiguration { LabelNames = ["kind", "from"] });
 
     /// <summary>Reads the memory guard, the residency limit, the skipped events and the activations at each scrape.</summary>
-    public static void Observe(MemoryGuard memory, ResidencyLimit residency) =>
+    public static void Observe(MemoryGuard memory, ResidencyLimit customers, ResidencyLimit products) =>
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
             MemoryPressed.Set(memory.Pressed ? 1 : 0);
-            ResidentEntities.Set(residency.Count);
-            ResidentLimit.Set(residency.Current);
+            ResidentEntities.WithLabels("customer").Set(customers.Count);
+            ResidentEntities.WithLabels("product").Set(products.Count);
+            ResidentLimit.WithLabels("customer").Set(customers.Current);
+            ResidentLimit.WithLabels("product").Set(products.Current);
             EventsSkipped.IncTo(Interlocked.Read(ref CustomerEntity.EventsSkipped));
             foreach (var kind in (EntityKind[])[EntityKind.Customer, EntityKind.Product])
             {
