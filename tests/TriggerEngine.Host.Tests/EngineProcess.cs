@@ -32,6 +32,9 @@ public sealed class EngineProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
     public HttpClient Http { get; }
+
+    /// <summary>This engine's own services. The metrics are process-wide, and tests run several engines in one process.</summary>
+    public IServiceProvider Services => _app.Services;
     public string DecisionFile => Path.Combine(DataDirectory, "decisions.ndjson");
 
     /// <param name="settings">Extra settings as <c>Section:Key</c> = value (command-line overrides).</param>
