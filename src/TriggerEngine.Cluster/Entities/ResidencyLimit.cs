@@ -122,10 +122,10 @@ public sealed class ResidencyLimit(int limit)
     }
 }
 
-/// <summary>To a resident entity the limit chose: ask your shard to passivate you.</summary>
 /// <summary>The products' own <see cref="ResidencyLimit"/> (the customers' is the registered one).</summary>
 public sealed record ProductResidency(ResidencyLimit Limit);
 
+/// <summary>To a resident entity the limit chose: ask your shard to passivate you.</summary>
 public sealed record PassivateForRoom
 {
     public static readonly PassivateForRoom Instance = new();
