@@ -246,6 +246,30 @@ public abstract class StateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_save_held_back_When_the_key_is_saved_again_and_others_are_saved_Then_others_commit_and_the_key_waits_in_order()
+    {
+        var store = await OpenAsync();
+        await using var batcher = new StateBatcher(store);
+        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // A restarted entity's last state, held until its output is recorded; then the new instance saves again.
+        var held = batcher.SaveAfterAsync(recorded.Task, State("c", "alice", "v1"));
+        var later = batcher.SaveAsync(State("c", "alice", "v2"));
+        await batcher.SaveAsync(State("c", "bob", "b1")); // other keys are not held
+
+        Assert.Equal("v2", Text((await batcher.LoadAsync("c", "alice"))!.State));
+        Assert.Equal(["bob"], (await store.LoadAsync("c", ["alice", "bob"])).Select(s => s.Id));
+        Assert.False(held.IsCompleted || later.IsCompleted);
+
+        recorded.SetResult();
+        await Task.WhenAll(held, later);
+        Assert.Equal("v2", Text(Assert.Single(await store.LoadAsync("c", ["alice"])).State));
+        // Nothing stays held: the next save of the key commits on its own.
+        await batcher.SaveAsync(State("c", "alice", "v3")).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("v3", Text(Assert.Single(await store.LoadAsync("c", ["alice"])).State));
+    }
+
+    [Fact]
     public async Task Given_saves_and_deletes_of_one_key_When_batched_together_or_apart_Then_the_last_one_wins()
     {
         var gated = new GatedStore(await OpenAsync());

@@ -44,12 +44,20 @@ public sealed class CustomerEntityTests() : EntityTestKit("customer-entity")
     private (IActorRef Customer, TestProbe Log) Start(IJourneyRules rules, IConsentStore consents, IDecisionSink? sink = null,
         ResidencyLimit? residency = null)
     {
+        var (customer, log, _) = Start("u1", rules, consents, sink, residency);
+        return (customer, log);
+    }
+
+    /// <summary>Customer <paramref name="id"/>, the probe standing for the log, and the one standing for the customer region.</summary>
+    private (IActorRef Customer, TestProbe Log, TestProbe Customers) Start(string id, IJourneyRules rules, IConsentStore consents,
+        IDecisionSink? sink = null, ResidencyLimit? residency = null)
+    {
         var (log, timers, customers, products) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var clock = new EngineClock(ClockMode.Event, TimeProvider.System, TimeSpan.FromHours(6));
         // Under the user guardian, whose default strategy restarts a failed child, as a shard does its entities.
-        var customer = Sys.ActorOf(CustomerEntity.Props("u1", rules, consents, sink ?? _sink, clock, Batcher, log, timers, customers,
+        var customer = Sys.ActorOf(CustomerEntity.Props(id, rules, consents, sink ?? _sink, clock, Batcher, log, timers, customers,
             products, TimeSpan.FromSeconds(30), residency));
-        return (customer, log);
+        return (customer, log, customers);
     }
 
     private static T Reply<T>(TestProbe log, Predicate<T> match) => log.FishForMessage(match, TimeSpan.FromSeconds(10));
@@ -149,12 +157,75 @@ public sealed class CustomerEntityTests() : EntityTestKit("customer-entity")
         Assert.Equal("welcome", welcome.Scenario);
     }
 
+    [Fact]
+    public async Task Given_a_recording_in_flight_When_the_entity_restarts_before_it_ends_Then_its_state_is_stored_only_after_it_and_it_still_saves_and_stops()
+    {
+        var sink = new FailingDecisionSink(_sink, failures: 0) { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var rules = new BreakableRules();
+        var (customer, log) = Start(rules, _consents, sink);
+        customer.Tell(new IngestEvents("u1", [new SignedUp("signup-1", T0, "Signed Up")], 1), log);
+        Assert.Equal(1, Reply<EventsIngested>(log, e => e.Seq == 1).Applied);
+        // The welcome is decided; the outbox is slow to take it.
+        customer.Tell(new IngestEvents("u1", [View("view-1", 5)], 2), log);
+
+        await sink.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // A bug fails the entity while that recording is in flight; the new instance says it has changes to save.
+        rules.BreakOnce();
+        customer.Tell(new IngestEvents("u1", [View("view-2", 6)], 3), log);
+        log.FishForMessage<MarkDirty>(_ => true, TimeSpan.FromSeconds(10));
+        // The old instance's last state, which holds the step, waits for the decision to be recorded before it is stored;
+        // the new instance has it meanwhile. (A write queued after it has committed: anything queued before it has too.)
+        await Batcher.SaveAsync(new StoredState("c", "barrier", [1], 0, null));
+        Assert.Empty(await Store.LoadAsync("c", ["u1"]));
+        customer.Tell(new IngestEvents("u1", [View("view-1", 5)], 4), log);
+        var again = Reply<EventsIngested>(log, e => e.Seq == 4);
+        Assert.Equal((0, 1), (again.Applied, again.Duplicates));
+
+        // The recording ends (its request is answered) and tells the entity, whose new instance never waited for it.
+        sink.Gate.SetResult();
+        Reply<EventsIngested>(log, e => e.Seq == 2);
+
+        // Its saves wait for nothing: a checkpoint, then a stop, go through.
+        customer.Tell(new Checkpoint("u1", 1), log);
+        Assert.True(Reply<Checkpointed>(log, c => c.Round == 1).Ok);
+        Watch(customer);
+        customer.Tell(StopEntity.Instance);
+        ExpectTerminated(customer, TimeSpan.FromSeconds(10));
+        Assert.Equal("welcome", Assert.Single(sink.Recorded).Scenario);
+        Assert.Equal(2, Assert.Single(await Store.LoadAsync("c", ["u1"])).AppliedSeq);
+    }
+
+    [Fact]
+    public void Given_a_profile_merged_away_When_the_customer_it_forwards_to_fails_a_record_Then_the_failure_names_the_profile_addressed()
+    {
+        var rules = new FixedJourneyRules(ScenarioRules.Default, PolicyRules.Default);
+        var (anonymous, log, customers) = Start("anon-1", rules, _consents);
+        anonymous.Tell(new HandOverProfile("anon-1", "u2"), log);
+        log.FishForMessage<ProfileHandedOver>(_ => true, TimeSpan.FromSeconds(10));
+
+        // A record addressed to the merged profile goes on to the customer it became, naming where it was addressed.
+        anonymous.Tell(new IngestEvents("anon-1", [View("view-1", 0)], 7), log);
+        var forwarded = customers.FishForMessage<IngestEvents>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.Equal(("u2", "anon-1"), (forwarded.CustomerId, forwarded.ForwardedFrom));
+
+        // That customer cannot read its consent: it fails the record in the profile's name, which is what the log sends
+        // a replayed record's part to again (IngestLog.RetryReplayed).
+        var (customer, log2, _) = Start("u2", rules, new FailingConsentStore(_consents) { Failing = true });
+        customer.Tell(forwarded, log2);
+        var failed = Reply<ApplyFailed>(log2, _ => true);
+        Assert.Equal((7L, "anon-1"), (failed.Seq, failed.EntityId));
+    }
+
     /// <summary>The real sink behind a number of failed writes (an outbox whose store fails), then passing through and
-    /// keeping what it passed.</summary>
+    /// keeping what it passed; with a <see cref="Gate"/>, each write waits for it first (a slow outbox).</summary>
     private sealed class FailingDecisionSink(IDecisionSink inner, int failures) : IDecisionSink
     {
         private int _failures = failures;
         private readonly List<TriggerDecision> _recorded = [];
+        public TaskCompletionSource? Gate { get; init; }
+        /// <summary>Completes at the first write.</summary>
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public IReadOnlyList<TriggerDecision> Recorded
         {
@@ -163,6 +234,8 @@ public sealed class CustomerEntityTests() : EntityTestKit("customer-entity")
 
         public async ValueTask WriteAsync(IReadOnlyList<TriggerDecision> decisions, CancellationToken cancellationToken = default)
         {
+            Entered.TrySetResult();
+            if (Gate is { } gate) await gate.Task;
             if (Interlocked.Decrement(ref _failures) >= 0) throw new IOException("the outbox's store failed");
             await inner.WriteAsync(decisions, cancellationToken);
             lock (_recorded) _recorded.AddRange(decisions);

@@ -63,7 +63,7 @@ public sealed class MessagePackSerializerTests : IDisposable
             new CatalogRecord([new CatalogUpdate("p1", 9.99m, "EUR", true, "shoes", "XL", 30, T)]),
             new LogMark(12),
             new ForgetCustomer("p1", "alice"),
-            new IngestEvents("alice", [new SignedUp("m1", T, "Signed Up")], 7, T, true),
+            new IngestEvents("alice", [new SignedUp("m1", T, "Signed Up")], 7, T, "anon:x"),
             new EventsIngested("alice", 1, 0, 7, ["anon:x"], ["p1"]),
             new ApplyFailed(7, "alice", "the merge timed out"),
             new AdvanceCustomer("alice", T),

@@ -21,6 +21,18 @@ public sealed class ResidencyLimitTests : TestKit
     }
 
     [Fact]
+    public void Given_entities_entering_When_some_were_restored_from_a_row_Then_both_counts_include_those_evicted_since()
+    {
+        var limit = new ResidencyLimit(1);
+        limit.Enter(Entity(), restored: true);
+        limit.Enter(Entity());
+        limit.Enter(Entity(), restored: true);
+
+        Assert.Equal((3, 2), (limit.Activated, limit.Restored));
+        Assert.Equal((0, 0), (new ResidencyLimit(1).Activated, new ResidencyLimit(1).Restored));
+    }
+
+    [Fact]
     public void Given_the_oldest_entity_was_used_since_it_entered_When_room_is_needed_Then_the_oldest_unused_one_goes()
     {
         var limit = new ResidencyLimit(3);

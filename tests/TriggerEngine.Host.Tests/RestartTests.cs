@@ -65,6 +65,9 @@ public sealed class RestartTests
         var customersLimit = engine.Services.GetRequiredService<ResidencyLimit>();
         Assert.Equal(1, products.Count);
         Assert.InRange(customersLimit.Count, 1, 4); // 3, or 4 while an evicted one is still stopping
+        // Activations count per engine (the host tests run several in one process): one product, none from a row.
+        Assert.Equal((1, 0), (products.Activated, products.Restored));
+        Assert.True(customersLimit.Activated >= customers.Length, $"{customersLimit.Activated} customers activated");
     }
 
     [Fact]

@@ -170,7 +170,8 @@ public sealed class CustomerEntity : CheckpointedEntity
             catch (Exception ex)
             {
                 Log.Warning("Reading the consent of {0} failed: {1}", CustomerId, ex.Message);
-                Sender.Tell(ApplyFailed.Answer(message is IngestEvents cmd ? cmd.Seq : 0, CustomerId, ex, $"reading consent failed: {ex.Message}"));
+                var cmd = message as IngestEvents;
+                Sender.Tell(ApplyFailed.Answer(cmd?.Seq ?? 0, cmd?.ForwardedFrom ?? CustomerId, ex, $"reading consent failed: {ex.Message}"));
                 return;
             }
             step(consent);
@@ -183,10 +184,10 @@ public sealed class CustomerEntity : CheckpointedEntity
         if (_state.MergedInto is { } into)
         {
             // Merged away: the customer it became takes these (and answers the log).
-            _customers.Tell(cmd with { CustomerId = into, Forwarded = true }, sender);
+            _customers.Tell(cmd with { CustomerId = into, ForwardedFrom = cmd.ForwardedFrom ?? CustomerId }, sender);
             return;
         }
-        if (!cmd.Forwarded && AlreadyApplied(cmd.Seq))
+        if (cmd.ForwardedFrom is null && AlreadyApplied(cmd.Seq))
         {
             sender.Tell(new EventsIngested(CustomerId, 0, cmd.Events.Count, cmd.Seq));
             return;
@@ -223,7 +224,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             Changed(cmd.Seq);
             ReportNextDue();
         }
-        Emit(decisions, sender, new EventsIngested(CustomerId, applied, cmd.Events.Count - applied, cmd.Seq));
+        Emit(decisions, sender, new EventsIngested(CustomerId, applied, cmd.Events.Count - applied, cmd.Seq), cmd.ForwardedFrom);
     }
 
     private void Advance(AdvanceCustomer cmd)
@@ -366,15 +367,17 @@ public sealed class CustomerEntity : CheckpointedEntity
     }
 
     /// <summary>Hands the decisions to the outbox and answers <paramref name="replyTo"/> once it has taken
-    /// them, so that whoever waits for this step (HTTP, the watermark) finds its decisions recorded.</summary>
-    private void Emit(IReadOnlyList<TriggerDecision> decisions, IActorRef replyTo, object reply)
+    /// them, so that whoever waits for this step (HTTP, the watermark) finds its decisions recorded. A failure is
+    /// answered in the name of <paramref name="failAs"/> (the profile a forwarded record addressed) or this customer.</summary>
+    private void Emit(IReadOnlyList<TriggerDecision> decisions, IActorRef replyTo, object reply, string? failAs = null)
     {
         if (decisions.Count == 0)
         {
             replyTo.Tell(reply);
             return;
         }
-        Record(new PendingOutput(decisions, replyTo, reply, 1, null));
+        Record(new PendingOutput(decisions, replyTo, reply, 1, null, failAs ?? CustomerId,
+            new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)));
     }
 
     /// <summary>
@@ -386,13 +389,15 @@ public sealed class CustomerEntity : CheckpointedEntity
     private void Record(PendingOutput output)
     {
         var recording = _sink.WriteAsync(output.Decisions).AsTask();
-        // A retry holds the save its first attempt took, unless this is a new instance (the entity was restarted since).
-        AwaitRecorded(recording, retry: ReferenceEquals(output.HeldBy, this));
+        // Once per instance: a retry holds the saves its first attempt held, unless this is a new instance (the entity was
+        // restarted since).
+        if (!ReferenceEquals(output.HeldBy, this)) AwaitRecorded(output.Recorded.Task);
         var (self, log, customerId, scheduler, holder) = (Self, SystemLog, CustomerId, Context.System.Scheduler, this);
         recording.ContinueWith(t =>
         {
             if (t.IsCompletedSuccessfully)
             {
+                output.Recorded.TrySetResult();
                 if (output.Attempt == 1) output.ReplyTo.Tell(output.Reply);
                 else log.Info("Recorded {0} decisions of {1} in the outbox at attempt {2}", output.Decisions.Count, customerId, output.Attempt);
                 return;
@@ -402,16 +407,16 @@ public sealed class CustomerEntity : CheckpointedEntity
             log.Error(cause, "Recording {0} decisions of {1} in the outbox failed (attempt {2}); trying again in 1 s",
                 output.Decisions.Count, customerId, output.Attempt);
             if (output.Attempt == 1)
-                output.ReplyTo.Tell(ApplyFailed.Answer(output.Reply is EventsIngested e ? e.Seq : 0, customerId, cause));
+                output.ReplyTo.Tell(ApplyFailed.Answer(output.Reply is EventsIngested e ? e.Seq : 0, output.FailAs, cause));
             scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, output with { Attempt = output.Attempt + 1, HeldBy = holder },
                 ActorRefs.NoSender);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // not the actor's: see AwaitRecorded
     }
 
-    /// <summary>Decisions on their way to the outbox, whom to answer when the first attempt ends, and the instance whose
-    /// saves wait for them.</summary>
+    /// <summary>Decisions on their way to the outbox, whom to answer when the first attempt ends (and in whose name if it
+    /// fails), the instance whose saves wait for them, and what completes once an attempt recorded them.</summary>
     private sealed record PendingOutput(IReadOnlyList<TriggerDecision> Decisions, IActorRef ReplyTo, object Reply, int Attempt,
-        CustomerEntity? HeldBy);
+        CustomerEntity? HeldBy, string FailAs, TaskCompletionSource Recorded);
 
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
         EngineClock clock, StateBatcher store, IActorRef checkpointer, IActorRef timers, IActorRef customers,

@@ -14,10 +14,11 @@ public interface IWithCustomerId
 // Commands (ask: each gets the reply named beside it).
 /// <summary>Apply these events in order; reply <see cref="EventsIngested"/> once applied and their decisions
 /// are in the outbox. <see cref="Seq"/> is the ingest-log record they come from (0: from a product entity);
-/// <see cref="ReceivedAt"/> the wall clock when it was accepted; <see cref="Forwarded"/> marks events an
-/// anonymous profile passed on to the customer it was merged into.</summary>
+/// <see cref="ReceivedAt"/> the wall clock when it was accepted; <see cref="ForwardedFrom"/> marks events an
+/// anonymous profile passed on to the customer it was merged into, and names the profile the record addressed: a
+/// failure is answered in its name, so that the log sends a replayed record's part again where it first went.</summary>
 public sealed record IngestEvents(string CustomerId, IReadOnlyList<CustomerEvent> Events, long Seq = 0,
-    DateTimeOffset? ReceivedAt = null, bool Forwarded = false) : IWithCustomerId;
+    DateTimeOffset? ReceivedAt = null, string? ForwardedFrom = null) : IWithCustomerId;
 
 /// <summary>Also names the other entities the step changed (a merge changes the anonymous profile and the
 /// products that knew it), so that the log's next checkpoint saves them too.</summary>

@@ -22,7 +22,8 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     private long _replayFloor;
     private long _version;
     private long _savedVersion;
-    private int _unrecorded;
+    // Output (decisions) on its way to the outbox, each done once recorded at last: saves wait for them all.
+    private readonly List<Task> _unrecorded = [];
     private (IActorRef ReplyTo, long Round, bool StopAfter)? _heldSave;
     private bool _restarted;
     private int _savesInFlight;
@@ -105,7 +106,8 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     /// The entity threw (a bug, or a failed read inside <c>RunTask</c>) and its shard restarts it, which starts a new
     /// instance from the stored row. Changes applied since the last save are already acknowledged (their requests
     /// answered 200, the log may truncate past them), so the state in memory goes to the store first: the new
-    /// instance loads it (a pending write is what a load returns) and saves it again in the next round.
+    /// instance loads it (a pending write is what a load returns) and saves it again in the next round. Output still
+    /// on its way to the outbox holds that write back until it is recorded, as it would hold any save.
     /// The message that threw is lost with the old instance; its sender is not answered and retries (a log record
     /// expires and its client is answered 503).
     /// </summary>
@@ -117,7 +119,9 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
             {
                 var (stored, rows) = Snapshot(DueOrNone);
                 var (kind, id, log) = (_kind, EntityId, SystemLog);
-                _store.SaveAsync(stored, rows)
+                // With output not yet recorded, the write waits for it in the store (loads see it meanwhile, and the new
+                // instance's own writes queue behind it), as this instance's saves would have.
+                (_unrecorded.Count == 0 ? _store.SaveAsync(stored, rows) : _store.SaveAfterAsync(Task.WhenAll(_unrecorded), stored, rows))
                     .ContinueWith(t => log.Error(t.Exception, "Saving {0}:{1} before its restart failed: changes since its last save are lost", kind, id),
                         CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
@@ -196,11 +200,10 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
                     AppliedSeq = _replayFloor = s.AppliedSeq;
                 }
                 if (_restarted) ChangedOutsideLog();
-                EntityActivity.Loaded(Kind, l.State is not null);
                 _phase = Phase.Running;
                 if (_residency is not null)
                 {
-                    var (resident, evict) = _residency.Enter(Self);
+                    var (resident, evict) = _residency.Enter(Self, restored: l.State is not null);
                     _resident = resident;
                     evict?.Tell(PassivateForRoom.Instance);
                 }
@@ -227,8 +230,9 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
             case StopEntity:
                 SaveWhenRecorded(ActorRefs.Nobody, 0, stopAfter: true);
                 return true;
-            case OutputRecorded:
-                if (--_unrecorded > 0 || _heldSave is not { } held) return true;
+            // Also from an instance the entity restarted from, for output this one may never have waited for.
+            case OutputRecorded r:
+                if (!_unrecorded.Remove(r.Output) || _unrecorded.Count > 0 || _heldSave is not { } held) return true;
                 _heldSave = null;
                 Save(held.ReplyTo, held.Round, held.StopAfter);
                 return true;
@@ -273,22 +277,24 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     /// <summary>
     /// Output of this entity (decisions) is on its way to a durable record (the outbox): a save waits until it
     /// is there. Saved first, a crash in between would leave a state that already holds the step (so a replay
-    /// skips it) and no record of what it decided. Only a successful recording releases the save: after a failed one
-    /// the caller tries again with <paramref name="retry"/> set, and the save goes on waiting.
+    /// skips it) and no record of what it decided. <paramref name="recorded"/> completes once the output is recorded,
+    /// by whichever attempt; the caller retries failed attempts, and a new instance after a restart calls this again
+    /// for output whose retries it takes over.
     /// </summary>
-    protected void AwaitRecorded(Task recording, bool retry = false)
+    protected void AwaitRecorded(Task recorded)
     {
-        if (!retry) _unrecorded++;
-        var self = Self;
+        if (recorded.IsCompleted || _unrecorded.Contains(recorded)) return;
+        _unrecorded.Add(recorded);
+        var (self, done) = (Self, new OutputRecorded(recorded));
         // Explicitly on the default scheduler: called from inside RunTask (a consent read, a merge), a plain ContinueWith
         // queues on the actor's own task scheduler, which runs it only while the actor lives.
-        recording.ContinueWith(_ => self.Tell(OutputRecorded.Instance), CancellationToken.None,
-            TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        recorded.ContinueWith(_ => self.Tell(done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private void SaveWhenRecorded(IActorRef replyTo, long round, bool stopAfter)
     {
-        if (_unrecorded == 0)
+        if (_unrecorded.Count == 0)
         {
             Save(replyTo, round, stopAfter);
             return;
@@ -341,7 +347,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
         // Resting needs this save to hold everything (nothing changed since its snapshot), and no other save in flight
         // whose failure would hand its rows back to the state, and no output whose recording a save waits for; and it is
         // only worth it while many entities are resident (ResidencyLimit.Crowded).
-        if (s.Error is null && s.Version == _version && _savesInFlight == 0 && _unrecorded == 0 && _heldSave is null
+        if (s.Error is null && s.Version == _version && _savesInFlight == 0 && _unrecorded.Count == 0 && _heldSave is null
             && _resting is null && _residency is { Crowded: true } && Rest())
             _resting = s.Encoded;
     }
@@ -392,10 +398,8 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     }
 
     private sealed record StateLoaded(StoredState? State);
-    private sealed record OutputRecorded
-    {
-        public static readonly OutputRecorded Instance = new();
-    }
+    /// <summary>Output an instance of this entity waited for is recorded.</summary>
+    private sealed record OutputRecorded(Task Output);
     private sealed record StateSaved(long Version, long Round, IActorRef ReplyTo, bool StopAfter, Exception? Error, RowChanges? Rows,
         byte[] Encoded);
 }

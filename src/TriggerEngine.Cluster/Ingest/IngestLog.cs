@@ -239,8 +239,9 @@ public sealed class IngestLog : ReceivePersistentActor, IWithTimers
     private void RetryReplayed(ApplyFailed f, PendingRecord p)
     {
         var again = RecordDispatch.Messages(f.Seq, p.Record).Where(m => EntityCommand.Id(m) == f.EntityId).ToList();
-        // None when the failure came from elsewhere than the record's own target (a customer a profile forwarded to):
-        // the record then waits, reported like any replayed record not acknowledged in time.
+        // A customer a merged profile forwarded the part to answers in that profile's name, which forwards it again.
+        // None only for an entity the record did not address: the record then waits, reported like any replayed record
+        // not acknowledged in time.
         _log.Warning("Replayed record {0}: {1} failed ({2}); {3}", f.Seq, f.EntityId, f.Reason,
             again.Count > 0 ? $"its part ({again.Count} messages) is sent to it again in 1 s" : "nothing of it addressed to that entity: still waiting");
         foreach (var m in again) Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), RegionOf(m), m, Self);

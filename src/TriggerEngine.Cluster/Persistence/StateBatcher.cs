@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace TriggerEngine.Cluster.Persistence;
@@ -24,6 +25,11 @@ public sealed class StateBatcher : IAsyncDisposable
 
     /// <summary>Makes "newest pending write of a key" and "queue order" the same order for concurrent writers.</summary>
     private readonly Lock _enqueue = new();
+
+    /// <summary>Keys with a write held back (<see cref="SaveAfterAsync"/>): the task that queues the last of them, which a
+    /// later write of the key waits for in turn. Under <see cref="_enqueue"/>; empty but for an entity restarted with
+    /// output unrecorded.</summary>
+    private readonly Dictionary<(string Kind, string Id), Task> _held = new();
 
     private readonly SemaphoreSlim _ownedRowReads = new(4, 4);
     private readonly Task _writeLoop;
@@ -53,6 +59,10 @@ public sealed class StateBatcher : IAsyncDisposable
     /// <summary>Completes when the transaction holding <paramref name="s"/> (or a later write of the same key) committed.
     /// <paramref name="rows"/>, rows the entity owns (<see cref="OwnedRows"/>), are written in the same transaction.</summary>
     public Task SaveAsync(StoredState s, RowChanges? rows = null) => Enqueue(new PendingWrite((s.Kind, s.Id), s, rows));
+
+    /// <summary>As <see cref="SaveAsync"/>, but the write joins a transaction only once <paramref name="after"/> has completed
+    /// (however it ends). Loads see it meanwhile, and later writes of the key queue behind it.</summary>
+    public Task SaveAfterAsync(Task after, StoredState s, RowChanges? rows = null) => Enqueue(new PendingWrite((s.Kind, s.Id), s, rows), after);
 
     /// <summary>Ordered with the saves of the same key: the later of the two wins. <paramref name="rows"/>: owned rows
     /// to delete with it, in the same transaction.</summary>
@@ -84,17 +94,40 @@ public sealed class StateBatcher : IAsyncDisposable
         finally { _ownedRowReads.Release(); }
     }
 
-    private Task Enqueue(PendingWrite write)
+    private Task Enqueue(PendingWrite write, Task? after = null)
     {
         lock (_enqueue)
         {
+            if (_held.Count > 0 && _held.TryGetValue(write.Key, out var earlier))
+                after = after is null ? earlier : Task.WhenAll(after, earlier);
             // Pending before queued: were it the other way round, the loop could commit the write and clear its
             // (absent) entry before it is set, leaving a stale entry that loads would return forever.
             _pending[write.Key] = write;
+            if (after is { IsCompleted: false })
+            {
+                // Release reads the box under the lock, so it sees the task assigned even if `after` completes at once.
+                var queued = new StrongBox<Task>();
+                queued.Value = after.ContinueWith(_ => Release(write, queued), CancellationToken.None, TaskContinuationOptions.None,
+                    TaskScheduler.Default);
+                _held[write.Key] = queued.Value;
+                return write.Done.Task;
+            }
             if (_writes.Writer.TryWrite(write)) return write.Done.Task;
             _pending.TryRemove(KeyValuePair.Create(write.Key, write));
         }
         return Task.FromException(new ObjectDisposedException(nameof(StateBatcher)));
+    }
+
+    /// <summary>A held write's wait is over: it joins the queue, in the order its key's writes were handed in.</summary>
+    private void Release(PendingWrite write, StrongBox<Task> queued)
+    {
+        lock (_enqueue)
+        {
+            if (_held.TryGetValue(write.Key, out var last) && last == queued.Value) _held.Remove(write.Key);
+            if (_writes.Writer.TryWrite(write)) return;
+            _pending.TryRemove(KeyValuePair.Create(write.Key, write));
+        }
+        write.Done.TrySetException(new ObjectDisposedException(nameof(StateBatcher)));
     }
 
     private async Task WriteLoop()

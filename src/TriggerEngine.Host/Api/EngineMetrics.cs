@@ -48,14 +48,16 @@ public static class EngineMetrics
             ResidentLimit.WithLabels("customer").Set(customers.Current);
             ResidentLimit.WithLabels("product").Set(products.Current);
             EventsSkipped.IncTo(Interlocked.Read(ref CustomerEntity.EventsSkipped));
-            foreach (var kind in (EntityKind[])[EntityKind.Customer, EntityKind.Product])
-            {
-                var (all, restored) = (EntityActivity.ActivatedCount(kind), EntityActivity.RestoredCount(kind));
-                var name = kind == EntityKind.Customer ? "customer" : "product";
-                EntitiesActivated.WithLabels(name, "restored").IncTo(restored);
-                EntitiesActivated.WithLabels(name, "new").IncTo(all - restored);
-            }
+            Activations("customer", customers);
+            Activations("product", products);
         });
+
+    private static void Activations(string kind, ResidencyLimit limit)
+    {
+        var restored = limit.Restored;
+        EntitiesActivated.WithLabels(kind, "restored").IncTo(restored);
+        EntitiesActivated.WithLabels(kind, "new").IncTo(limit.Activated - restored);
+    }
 }
 
 /// <summary>Counts every decision record by scenario, outcome and suppression reason.</summary>
