@@ -376,7 +376,7 @@ public sealed class CustomerEntity : CheckpointedEntity
             replyTo.Tell(reply);
             return;
         }
-        Record(new PendingOutput(decisions, replyTo, reply, 1, null, failAs ?? CustomerId,
+        Record(new PendingOutput(decisions, replyTo, reply, 1, failAs ?? CustomerId,
             new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)));
     }
 
@@ -389,10 +389,10 @@ public sealed class CustomerEntity : CheckpointedEntity
     private void Record(PendingOutput output)
     {
         var recording = _sink.WriteAsync(output.Decisions).AsTask();
-        // Once per instance: a retry holds the saves its first attempt held, unless this is a new instance (the entity was
-        // restarted since).
-        if (!ReferenceEquals(output.HeldBy, this)) AwaitRecorded(output.Recorded.Task);
-        var (self, log, customerId, scheduler, holder) = (Self, SystemLog, CustomerId, Context.System.Scheduler, this);
+        // Saves wait for it; a retry in the same instance is already waited for, one in a new instance (the entity was
+        // restarted since) starts waiting.
+        AwaitRecorded(output.Recorded.Task);
+        var (self, log, customerId, scheduler) = (Self, SystemLog, CustomerId, Context.System.Scheduler);
         recording.ContinueWith(t =>
         {
             if (t.IsCompletedSuccessfully)
@@ -408,15 +408,15 @@ public sealed class CustomerEntity : CheckpointedEntity
                 output.Decisions.Count, customerId, output.Attempt);
             if (output.Attempt == 1)
                 output.ReplyTo.Tell(ApplyFailed.Answer(output.Reply is EventsIngested e ? e.Seq : 0, output.FailAs, cause));
-            scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, output with { Attempt = output.Attempt + 1, HeldBy = holder },
+            scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(1), self, output with { Attempt = output.Attempt + 1 },
                 ActorRefs.NoSender);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // not the actor's: see AwaitRecorded
     }
 
     /// <summary>Decisions on their way to the outbox, whom to answer when the first attempt ends (and in whose name if it
-    /// fails), the instance whose saves wait for them, and what completes once an attempt recorded them.</summary>
+    /// fails), and what completes once an attempt recorded them.</summary>
     private sealed record PendingOutput(IReadOnlyList<TriggerDecision> Decisions, IActorRef ReplyTo, object Reply, int Attempt,
-        CustomerEntity? HeldBy, string FailAs, TaskCompletionSource Recorded);
+        string FailAs, TaskCompletionSource Recorded);
 
     public static Props Props(string customerId, IJourneyRules rules, IConsentStore consents, IDecisionSink sink,
         EngineClock clock, StateBatcher store, IActorRef checkpointer, IActorRef timers, IActorRef customers,

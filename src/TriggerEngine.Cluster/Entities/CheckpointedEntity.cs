@@ -121,7 +121,7 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
                 var (kind, id, log) = (_kind, EntityId, SystemLog);
                 // With output not yet recorded, the write waits for it in the store (loads see it meanwhile, and the new
                 // instance's own writes queue behind it), as this instance's saves would have.
-                (_unrecorded.Count == 0 ? _store.SaveAsync(stored, rows) : _store.SaveAfterAsync(Task.WhenAll(_unrecorded), stored, rows))
+                _store.SaveAfterAsync(Task.WhenAll(_unrecorded), stored, rows)
                     .ContinueWith(t => log.Error(t.Exception, "Saving {0}:{1} before its restart failed: changes since its last save are lost", kind, id),
                         CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
@@ -278,8 +278,8 @@ public abstract class CheckpointedEntity : UntypedActor, IWithUnboundedStash
     /// Output of this entity (decisions) is on its way to a durable record (the outbox): a save waits until it
     /// is there. Saved first, a crash in between would leave a state that already holds the step (so a replay
     /// skips it) and no record of what it decided. <paramref name="recorded"/> completes once the output is recorded,
-    /// by whichever attempt; the caller retries failed attempts, and a new instance after a restart calls this again
-    /// for output whose retries it takes over.
+    /// by whichever attempt; the caller retries failed attempts and may call this at each (output already waited for
+    /// is not counted twice), so a new instance after a restart waits for the output whose retries it takes over.
     /// </summary>
     protected void AwaitRecorded(Task recorded)
     {

@@ -112,10 +112,17 @@ public sealed class StateBatcher : IAsyncDisposable
                 _held[write.Key] = queued.Value;
                 return write.Done.Task;
             }
-            if (_writes.Writer.TryWrite(write)) return write.Done.Task;
-            _pending.TryRemove(KeyValuePair.Create(write.Key, write));
+            if (Queue(write)) return write.Done.Task;
         }
         return Task.FromException(new ObjectDisposedException(nameof(StateBatcher)));
+    }
+
+    /// <summary>Under <see cref="_enqueue"/>: the write joins the queue, or, once disposed, is no longer pending.</summary>
+    private bool Queue(PendingWrite write)
+    {
+        if (_writes.Writer.TryWrite(write)) return true;
+        _pending.TryRemove(KeyValuePair.Create(write.Key, write));
+        return false;
     }
 
     /// <summary>A held write's wait is over: it joins the queue, in the order its key's writes were handed in.</summary>
@@ -124,8 +131,7 @@ public sealed class StateBatcher : IAsyncDisposable
         lock (_enqueue)
         {
             if (_held.TryGetValue(write.Key, out var last) && last == queued.Value) _held.Remove(write.Key);
-            if (_writes.Writer.TryWrite(write)) return;
-            _pending.TryRemove(KeyValuePair.Create(write.Key, write));
+            if (Queue(write)) return;
         }
         write.Done.TrySetException(new ObjectDisposedException(nameof(StateBatcher)));
     }
